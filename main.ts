@@ -1,0 +1,39 @@
+/**
+ * countdown: the door. Parses flags, runs the job, and turns failures into one line.
+ *
+ * @module
+ */
+
+import { helpText, parseCli } from "./src/cli.ts";
+import { CountdownError, UsageError } from "./src/errors.ts";
+import { generate } from "./src/generate.ts";
+import denoJson from "./deno.json" with { type: "json" };
+
+const start = performance.now();
+const debug = Deno.args.includes("--debug");
+const say = (line: string) => console.error(`countdown: ${line}`);
+
+try {
+  const opts = parseCli(Deno.args);
+  if (opts.help) {
+    console.log(helpText());
+  } else if (opts.version) {
+    console.log(`countdown ${denoJson.version}`);
+  } else {
+    if (opts.train) throw new CountdownError("-t/--train is not part of this build yet");
+    const r = await generate(opts, say);
+    console.log(`wrote ${r.file}: ${r.frames} frames, ${opts.imsize}×${opts.imsize}, seed ${r.seed}, ${r.backend}`);
+    if (debug) {
+      const parts = Object.entries(r.timings).map(([k, v]) => `${k} ${v.toFixed(3)}s`);
+      say(`timings: ${parts.join(", ")}, total since start ${((performance.now() - start) / 1000).toFixed(3)}s`);
+    }
+  }
+} catch (e) {
+  if (debug) console.error(e);
+  if (e instanceof UsageError || e instanceof CountdownError) {
+    say(e.message);
+    Deno.exit(e.exitCode);
+  }
+  say(`internal error: ${(e as Error)?.message ?? e} (rerun with --debug for the trace)`);
+  Deno.exit(1);
+}

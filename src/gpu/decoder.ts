@@ -1,0 +1,279 @@
+/**
+ * The decoder on the GPU: weights uploaded and pipelines, buffers and bind groups made once;
+ * each call decodes a batch of latents to grey frames with one submit and one readback per
+ * chunk, a chunk being as many frames as the device's buffer limits allow.
+ *
+ * @module
+ */
+
+import { size } from "../architecture.ts";
+import { CountdownError } from "../errors.ts";
+import { activationCode, type ConvTransposeDims, resizeModeFor } from "../reference.ts";
+import type { DecoderWeights } from "../weights.ts";
+import type { Gpu } from "./device.ts";
+import {
+  bindBuffers,
+  blockedApplies,
+  createPipelines,
+  encodeDispatch,
+  groupsFor,
+  packBlockedWeights,
+  packConvTransposeBlockedParams,
+  packConvTransposeParams,
+  packDenseParams,
+  packQuantizeParams,
+  packResizeParams,
+  type Pipelines,
+  planBlocked,
+} from "./kernels.ts";
+
+/** One recorded kernel launch: its pipeline, bindings, and uniform for a given batch. */
+interface Step {
+  pipeline: GPUComputePipeline;
+  bindGroup: GPUBindGroup;
+  uniform: GPUBuffer;
+  params: (batch: number) => Uint32Array<ArrayBuffer>;
+  groups: (batch: number) => number;
+}
+
+/** Options for {@link GpuDecoder.create}. */
+export interface GpuDecoderOptions {
+  /** Caps the frames per chunk below what the limits allow (tests use it to force splitting). */
+  maxChunkFrames?: number;
+}
+
+/** The decoder's GPU resources for one device, weights and output size. */
+export class GpuDecoder {
+  /** Frames decoded per submit. */
+  readonly chunkFrames: number;
+  readonly #gpu: Gpu;
+  readonly #steps: Step[];
+  readonly #latents: GPUBuffer;
+  readonly #outBytes: GPUBuffer;
+  readonly #readback: GPUBuffer;
+  readonly #owned: GPUBuffer[];
+  readonly #latentDim: number;
+  readonly #frameBytes: number;
+
+  private constructor(
+    gpu: Gpu,
+    chunkFrames: number,
+    steps: Step[],
+    latents: GPUBuffer,
+    outBytes: GPUBuffer,
+    readback: GPUBuffer,
+    owned: GPUBuffer[],
+    latentDim: number,
+    frameBytes: number,
+  ) {
+    this.#gpu = gpu;
+    this.chunkFrames = chunkFrames;
+    this.#steps = steps;
+    this.#latents = latents;
+    this.#outBytes = outBytes;
+    this.#readback = readback;
+    this.#owned = owned;
+    this.#latentDim = latentDim;
+    this.#frameBytes = frameBytes;
+  }
+
+  /**
+   * Uploads the weights and builds every pipeline, buffer and bind group.
+   *
+   * @param gpu An open device.
+   * @param w The decoder weights.
+   * @param imsize Side of the square output frames.
+   * @param options See {@link GpuDecoderOptions}.
+   * @returns The decoder.
+   * @throws {CountdownError} When a shader fails to compile.
+   */
+  static async create(
+    gpu: Gpu,
+    w: DecoderWeights,
+    imsize: number,
+    options: GpuDecoderOptions = {},
+  ): Promise<GpuDecoder> {
+    const device = gpu.device;
+    const pipelines: Pipelines = await createPipelines(device);
+    const last = w.planned[w.planned.length - 1].outShape;
+    const frameFloats = imsize * imsize;
+    const maxFloats = Math.max(frameFloats, ...w.planned.map((p) => size(p.outShape)));
+    const limit = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
+    const chunkFrames = Math.max(
+      1,
+      Math.min(Math.floor(limit / (maxFloats * 4)), options.maxChunkFrames ?? Infinity),
+    );
+    const owned: GPUBuffer[] = [];
+    const STORAGE = GPUBufferUsage.STORAGE;
+    const make = (bytes: number, usage: number, label: string) => {
+      const b = device.createBuffer({ size: Math.max(16, Math.ceil(bytes / 4) * 4), usage, label });
+      owned.push(b);
+      return b;
+    };
+    const upload = (data: Float32Array<ArrayBuffer>, label: string) => {
+      const b = make(data.byteLength, STORAGE | GPUBufferUsage.COPY_DST, label);
+      device.queue.writeBuffer(b, 0, data);
+      return b;
+    };
+    const latents = make(chunkFrames * w.arch.latentDim * 4, STORAGE | GPUBufferUsage.COPY_DST, "latents");
+    const ping = make(chunkFrames * maxFloats * 4, STORAGE, "ping");
+    const pong = make(chunkFrames * maxFloats * 4, STORAGE, "pong");
+    const frameBytes = imsize * imsize;
+    const outBytes = make(chunkFrames * frameBytes, STORAGE | GPUBufferUsage.COPY_SRC, "frames");
+    const readback = make(
+      chunkFrames * frameBytes,
+      GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+      "readback",
+    );
+    const uniform = (label: string) =>
+      make(64, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label);
+
+    const steps: Step[] = [];
+    let src = latents;
+    let dst = ping;
+    const swap = () => {
+      src = dst;
+      dst = dst === ping ? pong : ping;
+    };
+    for (const p of w.planned) {
+      const l = p.layer;
+      if (l.kind === "reshape") continue;
+      const kernelData = w.params.get(`layers.${p.index}.kernel`)!.data;
+      const biasData = w.params.get(`layers.${p.index}.bias`)!.data;
+      const u = uniform(`layers.${p.index}.params`);
+      const act = activationCode(l.activation);
+      const perFrame = size(p.outShape);
+      if (l.kind === "dense") {
+        const inDim = size(p.inShape);
+        const kernel = upload(kernelData, `layers.${p.index}.kernel`);
+        const bias = upload(biasData, `layers.${p.index}.bias`);
+        steps.push({
+          pipeline: pipelines.dense,
+          bindGroup: bindBuffers(device, pipelines.dense, [u, src, kernel, bias, dst]),
+          uniform: u,
+          params: (batch) => packDenseParams(batch, inDim, l.units, act),
+          groups: (batch) => groupsFor(batch * perFrame),
+        });
+      } else {
+        const dims = (batch: number): ConvTransposeDims => ({
+          batch,
+          inH: p.inShape[0],
+          inW: p.inShape[1],
+          inC: p.inShape[2],
+          outH: p.outShape[0],
+          outW: p.outShape[1],
+          outC: p.outShape[2],
+          kH: l.kernelSize[0],
+          kW: l.kernelSize[1],
+          strideH: l.strides[0],
+          strideW: l.strides[1],
+          padTop: p.padTop,
+          padLeft: p.padLeft,
+        });
+        if (blockedApplies(p.inShape[2])) {
+          const plan = planBlocked(dims(1));
+          const packed = packBlockedWeights(kernelData, biasData, dims(1), plan);
+          const pipeline = plan.cov === 2
+            ? pipelines.conv_transpose_blocked_cov2
+            : pipelines.conv_transpose_blocked_cov1;
+          const k = upload(packed.kernel, `layers.${p.index}.kernel.blocked`);
+          const bb = upload(packed.bias, `layers.${p.index}.bias.blocked`);
+          steps.push({
+            pipeline,
+            bindGroup: bindBuffers(device, pipeline, [u, src, k, bb, dst]),
+            uniform: u,
+            params: (batch) => packConvTransposeBlockedParams(dims(batch), act, planBlocked(dims(batch))),
+            groups: (batch) => planBlocked(dims(batch)).groups,
+          });
+        } else {
+          const kernel = upload(kernelData, `layers.${p.index}.kernel`);
+          const bias = upload(biasData, `layers.${p.index}.bias`);
+          steps.push({
+            pipeline: pipelines.conv_transpose,
+            bindGroup: bindBuffers(device, pipelines.conv_transpose, [u, src, kernel, bias, dst]),
+            uniform: u,
+            params: (batch) => packConvTransposeParams(dims(batch), act),
+            groups: (batch) => groupsFor(batch * perFrame),
+          });
+        }
+      }
+      swap();
+    }
+    const mode = resizeModeFor(Math.max(last[0], last[1]), imsize);
+    const ur = uniform("resize.params");
+    steps.push({
+      pipeline: pipelines.resize,
+      bindGroup: bindBuffers(device, pipelines.resize, [ur, src, dst]),
+      uniform: ur,
+      params: (batch) => packResizeParams(batch, last[0], last[1], 1, imsize, imsize, mode),
+      groups: (batch) => groupsFor(batch * frameFloats),
+    });
+    swap();
+    const uq = uniform("quantize.params");
+    steps.push({
+      pipeline: pipelines.quantize,
+      bindGroup: bindBuffers(device, pipelines.quantize, [uq, src, outBytes]),
+      uniform: uq,
+      params: (batch) => packQuantizeParams(batch * frameFloats),
+      groups: (batch) => groupsFor(Math.ceil((batch * frameFloats) / 4)),
+    });
+    return new GpuDecoder(
+      gpu,
+      chunkFrames,
+      steps,
+      latents,
+      outBytes,
+      readback,
+      owned,
+      w.arch.latentDim,
+      frameBytes,
+    );
+  }
+
+  /**
+   * Decodes latents to frames.
+   *
+   * @param latents (frames, latentDim) float32.
+   * @param frames Number of frames.
+   * @returns (frames, imsize, imsize) grey levels.
+   * @throws {CountdownError} When the device is lost or the readback fails.
+   */
+  async decode(latents: Float32Array<ArrayBuffer>, frames: number): Promise<Uint8Array> {
+    if (latents.length !== frames * this.#latentDim) {
+      throw new RangeError(`Latents hold ${latents.length} values, expected ${frames}×${this.#latentDim}`);
+    }
+    const device = this.#gpu.device;
+    const out = new Uint8Array(frames * this.#frameBytes);
+    const maxPerDim = device.limits.maxComputeWorkgroupsPerDimension;
+    for (let first = 0; first < frames; first += this.chunkFrames) {
+      const batch = Math.min(this.chunkFrames, frames - first);
+      device.queue.writeBuffer(
+        this.#latents,
+        0,
+        latents,
+        first * this.#latentDim,
+        batch * this.#latentDim,
+      );
+      for (const s of this.#steps) device.queue.writeBuffer(s.uniform, 0, s.params(batch));
+      const encoder = device.createCommandEncoder();
+      for (const s of this.#steps) encodeDispatch(encoder, s.pipeline, s.bindGroup, s.groups(batch), maxPerDim);
+      const bytes = Math.ceil((batch * this.#frameBytes) / 4) * 4;
+      encoder.copyBufferToBuffer(this.#outBytes, 0, this.#readback, 0, bytes);
+      device.queue.submit([encoder.finish()]);
+      try {
+        await this.#readback.mapAsync(GPUMapMode.READ, 0, bytes);
+      } catch (e) {
+        throw new CountdownError(`Reading frames back from the GPU failed: ${(e as Error).message}`);
+      }
+      const mapped = new Uint8Array(this.#readback.getMappedRange(0, bytes));
+      out.set(mapped.subarray(0, batch * this.#frameBytes), first * this.#frameBytes);
+      this.#readback.unmap();
+    }
+    return out;
+  }
+
+  /** Frees the GPU buffers (the device stays open). */
+  destroy(): void {
+    for (const b of this.#owned) b.destroy();
+  }
+}

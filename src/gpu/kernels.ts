@@ -1,0 +1,233 @@
+/**
+ * The compute pipelines, one per file in `shaders/`, and the uniform packers that mirror each
+ * shader's `Params` struct field by field.
+ *
+ * @module
+ */
+
+import { CountdownError } from "../errors.ts";
+import type { ConvTransposeDims, ResizeMode } from "../reference.ts";
+
+/** Pipeline names: a shader file in `shaders/`, and for the blocked convolution its COV constant. */
+export type KernelName =
+  | "dense"
+  | "conv_transpose"
+  | "conv_transpose_blocked_cov1"
+  | "conv_transpose_blocked_cov2"
+  | "resize"
+  | "quantize";
+
+/** Each pipeline's shader file and override constants (besides WG). */
+const KERNELS: Record<KernelName, { file: string; constants?: Record<string, number> }> = {
+  dense: { file: "dense" },
+  conv_transpose: { file: "conv_transpose" },
+  conv_transpose_blocked_cov1: { file: "conv_transpose_blocked", constants: { COV: 1 } },
+  conv_transpose_blocked_cov2: { file: "conv_transpose_blocked", constants: { COV: 2 } },
+  resize: { file: "resize" },
+  quantize: { file: "quantize" },
+};
+
+/** Invocations per workgroup (the shaders' `override WG`); 64 is within every adapter's limits. */
+export const WORKGROUP_SIZE = 64;
+
+/** The compiled pipelines of one device. */
+export type Pipelines = Record<KernelName, GPUComputePipeline>;
+
+/**
+ * Reads the shaders and compiles one pipeline each.
+ *
+ * @param device The device.
+ * @returns Pipelines by kernel name.
+ * @throws {CountdownError} When a shader file is missing or fails to compile.
+ */
+export async function createPipelines(device: GPUDevice): Promise<Pipelines> {
+  const out = {} as Pipelines;
+  const modules = new Map<string, GPUShaderModule>();
+  for (const [name, { file, constants }] of Object.entries(KERNELS) as [KernelName, (typeof KERNELS)[KernelName]][]) {
+    const url = new URL(`../../shaders/${file}.wgsl`, import.meta.url);
+    device.pushErrorScope("validation");
+    let module = modules.get(file);
+    if (!module) {
+      let code: string;
+      try {
+        code = await Deno.readTextFile(url);
+      } catch (e) {
+        throw new CountdownError(`Shader ${decodeURIComponent(url.pathname)} cannot be read: ${(e as Error).message}`);
+      }
+      module = device.createShaderModule({ code, label: file });
+      modules.set(file, module);
+    }
+    const pipeline = device.createComputePipeline({
+      label: name,
+      layout: "auto",
+      compute: { module, entryPoint: "main", constants: { WG: WORKGROUP_SIZE, ...constants } },
+    });
+    const error = await device.popErrorScope();
+    if (error) throw new CountdownError(`Shader ${file}.wgsl failed to compile: ${error.message}`);
+    out[name] = pipeline;
+  }
+  return out;
+}
+
+/** Workgroups needed for one invocation per element. */
+export function groupsFor(invocations: number): number {
+  return Math.max(1, Math.ceil(invocations / WORKGROUP_SIZE));
+}
+
+/**
+ * A workgroup count folded into two dimensions so that neither passes
+ * `maxComputeWorkgroupsPerDimension` (the shaders linearise `wid.x + wid.y·groups.x`).
+ */
+export function dispatchGrid(groups: number, maxPerDim: number): [number, number] {
+  const x = Math.min(groups, maxPerDim);
+  const y = Math.ceil(groups / x);
+  if (y > maxPerDim) throw new RangeError(`Dispatch of ${groups} workgroups is too large`);
+  return [x, y];
+}
+
+/** Mirrors `Params` in shaders/dense.wgsl. */
+export function packDenseParams(batch: number, inDim: number, units: number, activation: number): Uint32Array<ArrayBuffer> {
+  return Uint32Array.of(batch, inDim, units, activation);
+}
+
+/** Mirrors `Params` in shaders/conv_transpose.wgsl. */
+export function packConvTransposeParams(d: ConvTransposeDims, activation: number): Uint32Array<ArrayBuffer> {
+  return Uint32Array.of(
+    d.batch,
+    d.inH,
+    d.inW,
+    d.inC,
+    d.outH,
+    d.outW,
+    d.outC,
+    d.kH,
+    d.kW,
+    d.strideH,
+    d.strideW,
+    d.padTop,
+    d.padLeft,
+    activation,
+    0,
+    0,
+  );
+}
+
+/** How the blocked transposed convolution covers one layer. */
+export interface BlockedPlan {
+  /** Output vec4s per invocation: the pipeline's COV constant (1 or 2). */
+  cov: 1 | 2;
+  /** Output channels padded to a multiple of 4·cov, in vec4s. */
+  coVecs: number;
+  /** Workgroups per (phase, channel block). */
+  tiles: number;
+  /** Workgroups in the whole dispatch. */
+  groups: number;
+}
+
+/** Whether a layer suits conv_transpose_blocked.wgsl (it reads inputs as vec4 of channels). */
+export function blockedApplies(inC: number): boolean {
+  return inC % 4 === 0;
+}
+
+/**
+ * Sizes the blocked kernel's dispatch for a layer: 8 output channels per invocation when the
+ * layer has more than 4, else 4 channels and twice the pixels (mirrors the shader's SLOTS = 8).
+ */
+export function planBlocked(d: ConvTransposeDims): BlockedPlan {
+  const cov = d.outC > 4 ? 2 : 1;
+  const pixPer = 8 / cov;
+  const coVecs = Math.ceil(d.outC / (4 * cov)) * cov;
+  const qh = Math.ceil(d.outH / d.strideH), qw = Math.ceil(d.outW / d.strideW);
+  const tiles = Math.max(1, Math.ceil((d.batch * qh * Math.ceil(qw / pixPer)) / WORKGROUP_SIZE));
+  return { cov, coVecs, tiles, groups: (coVecs / cov) * d.strideH * d.strideW * tiles };
+}
+
+/** Mirrors `Params` in shaders/conv_transpose_blocked.wgsl. */
+export function packConvTransposeBlockedParams(
+  d: ConvTransposeDims,
+  activation: number,
+  plan: BlockedPlan,
+): Uint32Array<ArrayBuffer> {
+  const a = packConvTransposeParams(d, activation);
+  a[14] = plan.coVecs;
+  a[15] = plan.tiles;
+  return a;
+}
+
+/**
+ * Re-lays a tfjs transposed-convolution kernel (kH, kW, outC, inC) as the blocked kernel reads it,
+ * (kH, kW, inC, coVecs·4) with zero padding, and the bias as (coVecs·4).
+ */
+export function packBlockedWeights(
+  kernel: Float32Array,
+  bias: Float32Array,
+  d: ConvTransposeDims,
+  plan: BlockedPlan,
+): { kernel: Float32Array<ArrayBuffer>; bias: Float32Array<ArrayBuffer> } {
+  const width = plan.coVecs * 4;
+  const out = new Float32Array(d.kH * d.kW * d.inC * width);
+  for (let tap = 0; tap < d.kH * d.kW; tap++) {
+    for (let co = 0; co < d.outC; co++) {
+      for (let ci = 0; ci < d.inC; ci++) {
+        out[(tap * d.inC + ci) * width + co] = kernel[(tap * d.outC + co) * d.inC + ci];
+      }
+    }
+  }
+  const b = new Float32Array(width);
+  b.set(bias);
+  return { kernel: out, bias: b };
+}
+
+/** Mirrors `Params` in shaders/resize.wgsl. */
+export function packResizeParams(
+  batch: number,
+  inH: number,
+  inW: number,
+  channels: number,
+  outH: number,
+  outW: number,
+  mode: ResizeMode,
+): Uint32Array<ArrayBuffer> {
+  return Uint32Array.of(batch, inH, inW, channels, outH, outW, mode === "bilinear" ? 0 : 1, 0);
+}
+
+/** Mirrors `Params` in shaders/quantize.wgsl. */
+export function packQuantizeParams(count: number): Uint32Array<ArrayBuffer> {
+  return Uint32Array.of(count, 0, 0, 0);
+}
+
+/**
+ * Makes the bind group of one dispatch: bindings 0, 1, … in the shader's order (uniform first).
+ * Made once per decoder, since its buffers live as long as it does.
+ */
+export function bindBuffers(device: GPUDevice, pipeline: GPUComputePipeline, buffers: GPUBuffer[]): GPUBindGroup {
+  return device.createBindGroup({
+    layout: pipeline.getBindGroupLayout(0),
+    entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
+  });
+}
+
+/**
+ * Records one dispatch of a kernel in its own compute pass (passes run in order, so each
+ * layer sees the previous layer's complete output).
+ *
+ * @param encoder The command encoder.
+ * @param pipeline The kernel's pipeline.
+ * @param bindGroup From {@link bindBuffers}.
+ * @param groups How many workgroups to run ({@link groupsFor} for one invocation per element).
+ * @param maxPerDim The device's `maxComputeWorkgroupsPerDimension`.
+ */
+export function encodeDispatch(
+  encoder: GPUCommandEncoder,
+  pipeline: GPUComputePipeline,
+  bindGroup: GPUBindGroup,
+  groups: number,
+  maxPerDim: number,
+): void {
+  const pass = encoder.beginComputePass();
+  pass.setPipeline(pipeline);
+  pass.setBindGroup(0, bindGroup);
+  const [x, y] = dispatchGrid(groups, maxPerDim);
+  pass.dispatchWorkgroups(x, y);
+  pass.end();
+}

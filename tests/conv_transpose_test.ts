@@ -1,0 +1,170 @@
+import assert from "node:assert/strict";
+import { convTransposeLength } from "../src/architecture.ts";
+import { activationCode, type ConvTransposeDims, convTransposeForward } from "../src/reference.ts";
+import {
+  packBlockedWeights,
+  packConvTransposeBlockedParams,
+  packConvTransposeParams,
+  planBlocked,
+} from "../src/gpu/kernels.ts";
+import { assertClose, randomArray } from "./fixtures.ts";
+import { adapter, openTestGpu, runKernel } from "./gpu_helpers.ts";
+
+/**
+ * Transposed convolution straight from its definition, by scattering: every input pixel adds
+ * its value times the kernel into the full (uncropped) output, then `pad` rows and columns are
+ * cut from the top and left. Deliberately a different formulation from the gather in reference.ts.
+ */
+function convTransposeNaive(x: Float32Array, w: Float32Array, bias: Float32Array, d: ConvTransposeDims): Float32Array {
+  const fullH = (d.inH - 1) * d.strideH + d.kH + d.strideH, fullW = (d.inW - 1) * d.strideW + d.kW + d.strideW;
+  const full = new Float64Array(d.batch * fullH * fullW * d.outC);
+  for (let b = 0; b < d.batch; b++) {
+    for (let iy = 0; iy < d.inH; iy++) {
+      for (let ix = 0; ix < d.inW; ix++) {
+        for (let ci = 0; ci < d.inC; ci++) {
+          const v = x[((b * d.inH + iy) * d.inW + ix) * d.inC + ci];
+          for (let ky = 0; ky < d.kH; ky++) {
+            for (let kx = 0; kx < d.kW; kx++) {
+              for (let co = 0; co < d.outC; co++) {
+                const fy = iy * d.strideH + ky, fx = ix * d.strideW + kx;
+                full[((b * fullH + fy) * fullW + fx) * d.outC + co] += v * w[((ky * d.kW + kx) * d.outC + co) * d.inC + ci];
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  const out = new Float32Array(d.batch * d.outH * d.outW * d.outC);
+  for (let b = 0; b < d.batch; b++) {
+    for (let oy = 0; oy < d.outH; oy++) {
+      for (let ox = 0; ox < d.outW; ox++) {
+        for (let co = 0; co < d.outC; co++) {
+          out[((b * d.outH + oy) * d.outW + ox) * d.outC + co] = bias[co] +
+            full[((b * fullH + oy + d.padTop) * fullW + ox + d.padLeft) * d.outC + co];
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** Every stride 1–2, kernel 2–5 and padding, on small odd-sized inputs. */
+function cases(inC = 3, outCs = [2]): { d: ConvTransposeDims; seed: number }[] {
+  const out: { d: ConvTransposeDims; seed: number }[] = [];
+  let seed = 100;
+  for (const s of [1, 2]) {
+    for (const k of [2, 3, 4, 5]) {
+      for (const padding of ["same", "valid"] as const) {
+        const inH = 5, inW = 11, batch = 2, outC = outCs[seed % outCs.length];
+        const [outH, padTop] = convTransposeLength(inH, k, s, padding);
+        const [outW, padLeft] = convTransposeLength(inW, k, s, padding);
+        out.push({
+          d: { batch, inH, inW, inC, outH, outW, outC, kH: k, kW: k, strideH: s, strideW: s, padTop, padLeft },
+          seed: seed++,
+        });
+      }
+    }
+  }
+  // Non-square kernel and mixed strides.
+  const [outH, padTop] = convTransposeLength(6, 3, 2, "same");
+  const [outW, padLeft] = convTransposeLength(7, 4, 1, "same");
+  out.push({
+    d: { batch: 3, inH: 6, inW: 7, inC: inC === 3 ? 5 : inC, outH, outW, outC: 4, kH: 3, kW: 4, strideH: 2, strideW: 1, padTop, padLeft },
+    seed: seed++,
+  });
+  return out;
+}
+
+function inputs(d: ConvTransposeDims, seed: number) {
+  return {
+    x: randomArray(d.batch * d.inH * d.inW * d.inC, seed),
+    w: randomArray(d.kH * d.kW * d.outC * d.inC, seed + 1000),
+    bias: randomArray(d.outC, seed + 2000),
+  };
+}
+
+const label = (d: ConvTransposeDims) => `k${d.kH}×${d.kW} s${d.strideH}×${d.strideW} pad ${d.padTop},${d.padLeft}`;
+
+Deno.test("convTransposeForward() matches the scatter definition for strides 1–2, kernels 2–5, same and valid", () => {
+  for (const { d, seed } of cases()) {
+    const { x, w, bias } = inputs(d, seed);
+    const want = convTransposeNaive(x, w, bias, d);
+    const got = convTransposeForward(x, w, bias, d, "linear");
+    assertClose(got, want, 1e-6, label(d));
+  }
+});
+
+Deno.test("convTransposeLength() gives tfjs output sizes", () => {
+  assert.deepEqual(convTransposeLength(7, 3, 2, "same"), [14, 0]);
+  assert.deepEqual(convTransposeLength(7, 3, 2, "valid"), [15, 0]);
+  assert.deepEqual(convTransposeLength(7, 4, 2, "same"), [14, 1]);
+  assert.deepEqual(convTransposeLength(7, 5, 1, "same"), [7, 2]);
+  assert.deepEqual(convTransposeLength(7, 2, 2, "valid"), [14, 0]);
+});
+
+Deno.test({
+  name: "conv_transpose.wgsl matches the reference on random inputs (rel. L2 < 1e-5)",
+  ignore: !adapter,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const { gpu, pipelines } = await openTestGpu();
+    try {
+      for (const act of ["linear", "relu", "sigmoid", "tanh"] as const) {
+        for (const { d, seed } of cases()) {
+          const { x, w, bias } = inputs(d, seed);
+          const want = convTransposeForward(x, w, bias, d, act);
+          const got = new Float32Array(
+            await runKernel(
+              gpu.device,
+              pipelines.conv_transpose,
+              packConvTransposeParams(d, activationCode(act)),
+              [x, w, bias],
+              want.byteLength,
+              want.length,
+            ),
+          );
+          assertClose(got, want, 1e-5, `${label(d)} ${act}`);
+        }
+      }
+    } finally {
+      gpu.device.destroy();
+    }
+  },
+});
+
+Deno.test({
+  name: "conv_transpose_blocked.wgsl matches the reference for 1–12 output channels (rel. L2 < 1e-5)",
+  ignore: !adapter,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const { gpu, pipelines } = await openTestGpu();
+    try {
+      for (const act of ["linear", "relu", "sigmoid"] as const) {
+        for (const { d, seed } of [...cases(8, [1, 3, 6, 8, 12]), ...cases(4, [5, 16])]) {
+          const { x, w, bias } = inputs(d, seed);
+          const want = convTransposeForward(x, w, bias, d, act);
+          const plan = planBlocked(d);
+          const packed = packBlockedWeights(w, bias, d, plan);
+          const pipeline = plan.cov === 2 ? pipelines.conv_transpose_blocked_cov2 : pipelines.conv_transpose_blocked_cov1;
+          const got = new Float32Array(
+            await runKernel(
+              gpu.device,
+              pipeline,
+              packConvTransposeBlockedParams(d, activationCode(act), plan),
+              [x, packed.kernel, packed.bias],
+              want.byteLength,
+              0,
+              plan.groups,
+            ),
+          );
+          assertClose(got, want, 1e-5, `${label(d)} outC ${d.outC} ${act}`);
+        }
+      }
+    } finally {
+      gpu.device.destroy();
+    }
+  },
+});

@@ -1,0 +1,71 @@
+import assert from "node:assert/strict";
+import { GpuDecoder } from "../src/gpu/decoder.ts";
+import { latentPath } from "../src/path.ts";
+import { decodeReference } from "../src/reference.ts";
+import { randomArray, randomWeights, SMALL_ARCH } from "./fixtures.ts";
+import { adapter, openTestGpu } from "./gpu_helpers.ts";
+
+/** Largest per-pixel difference between two frame sets, and how many pixels differ. */
+function compareFrames(got: Uint8Array, want: Uint8Array): { maxDiff: number; differing: number } {
+  assert.equal(got.length, want.length, "frame byte counts");
+  let maxDiff = 0, differing = 0;
+  for (let i = 0; i < got.length; i++) {
+    const d = Math.abs(got[i] - want[i]);
+    if (d) differing++;
+    maxDiff = Math.max(maxDiff, d);
+  }
+  return { maxDiff, differing };
+}
+
+const gpuTest = (name: string, fn: () => Promise<void>) =>
+  Deno.test({ name, ignore: !adapter, sanitizeResources: false, sanitizeOps: false, fn });
+
+gpuTest("the GPU decoder matches the reference at batch 1, 7, 270 and across chunks", async () => {
+  const { gpu } = await openTestGpu();
+  const { weights } = randomWeights(SMALL_ARCH, 3);
+  try {
+    for (const [batch, imsize, maxChunkFrames] of [[1, 128, undefined], [7, 64, undefined], [270, 32, undefined], [
+      150,
+      28,
+      64,
+    ]] as [number, number, number | undefined][]) {
+      const decoder = await GpuDecoder.create(gpu, weights, imsize, { maxChunkFrames });
+      if (maxChunkFrames) assert.ok(batch > decoder.chunkFrames, "the batch must span several chunks");
+      const latents = randomArray(batch * SMALL_ARCH.latentDim, batch, -2, 2);
+      const got = await decoder.decode(latents, batch);
+      decoder.destroy();
+      const want = decodeReference(weights, latents, batch, imsize);
+      const { maxDiff, differing } = compareFrames(got, want);
+      // Float sums in another order may land a value on the other side of a rounding step.
+      assert.ok(maxDiff <= 1, `batch ${batch}: a pixel differs by ${maxDiff} grey levels`);
+      assert.ok(differing <= got.length * 1e-3, `batch ${batch}: ${differing} of ${got.length} pixels differ`);
+      // The frames are not trivially flat: the test would otherwise pass on a blank decoder.
+      const distinct = new Set(want).size;
+      assert.ok(distinct > 20, `batch ${batch}: only ${distinct} grey levels in the reference`);
+    }
+  } finally {
+    gpu.device.destroy();
+  }
+});
+
+gpuTest("a chunk limit from the device's buffer limits splits large batches", async () => {
+  const { gpu } = await openTestGpu();
+  const { weights } = randomWeights(SMALL_ARCH, 4);
+  try {
+    const decoder = await GpuDecoder.create(gpu, weights, 128);
+    const perFrame = 128 * 128 * 4;
+    assert.ok(decoder.chunkFrames * perFrame <= gpu.device.limits.maxStorageBufferBindingSize);
+    // One frame more than a chunk: the last frame comes from a second submit.
+    const batch = decoder.chunkFrames + 1;
+    const anchors = weights.anchors;
+    const latents = latentPath(anchors, 9, 0, Math.ceil(batch / 9), "lerp", 1).subarray(0, batch * 16);
+    const got = await decoder.decode(latents.slice(), batch);
+    decoder.destroy();
+    const lastLatent = latents.slice((batch - 1) * 16, batch * 16);
+    const want = decodeReference(weights, lastLatent, 1, 128);
+    const last = got.subarray((batch - 1) * 128 * 128);
+    assert.ok(compareFrames(last, want).maxDiff <= 1, "the frame past the first chunk is decoded");
+  } finally {
+    gpu.device.destroy();
+  }
+});
