@@ -139,8 +139,12 @@ function explainParseError(e: unknown): never {
       throw new UsageError(`Unknown flag ${what}: see --help for the flags`);
     case "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL":
       throw new UsageError(`Unexpected argument ${what || "(positional)"}: every value follows a flag, see --help`);
-    case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE":
-      throw new UsageError(`${(err.message ?? "").split("\n")[0].replace(/\.$/, "")}: see --help`);
+    case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE": {
+      const flag = FLAGS.find((f) => (err.message ?? "").includes(`--${f.long}`));
+      if (flag && flag.type === "string") throw new UsageError(`${flagName(flag.long)} needs a value: ${flag.help}`);
+      if (flag) throw new UsageError(`${flagName(flag.long)} takes no value`);
+      throw new UsageError(`${(err.message ?? "").split("\n")[0]}: see --help`);
+    }
     default:
       throw new UsageError(`${(err.message ?? String(e)).split("\n")[0]}: see --help`);
   }
@@ -156,9 +160,20 @@ function explainParseError(e: unknown): never {
 export function parseCli(args: string[]): Options {
   const options: Record<string, { type: "boolean" | "string"; short?: string }> = {};
   for (const f of FLAGS) options[f.long] = { type: f.type, ...(f.short ? { short: f.short } : {}) };
+  // parseArgs refuses a value that starts with "-", so "-z -1" would read as two flags; glue a
+  // negative number to its flag so that validation can say what range is allowed.
+  const glued: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const flag = FLAGS.find((f) => args[i] === `--${f.long}` || (f.short && args[i] === `-${f.short}`));
+    if (flag?.type === "string" && i + 1 < args.length && /^-\d/.test(args[i + 1])) {
+      glued.push(`--${flag.long}=${args[++i]}`);
+    } else {
+      glued.push(args[i]);
+    }
+  }
   let values: Record<string, string | boolean | undefined>;
   try {
-    const parsed = parseArgs({ args, options, strict: true, allowPositionals: false });
+    const parsed = parseArgs({ args: glued, options, strict: true, allowPositionals: false });
     values = parsed.values as Record<string, string | boolean | undefined>;
   } catch (e) {
     explainParseError(e);
