@@ -20,12 +20,26 @@ try {
   } else if (opts.version) {
     console.log(`countdown ${denoJson.version}`);
   } else {
-    if (opts.train) throw new CountdownError("-t/--train is not part of this build yet");
-    const r = await generate(opts, say);
-    console.log(`wrote ${r.file}: ${r.frames} frames, ${opts.imsize}×${opts.imsize}, seed ${r.seed}, ${r.backend}`);
-    if (debug) {
-      const parts = Object.entries(r.timings).map(([k, v]) => `${k} ${v.toFixed(3)}s`);
-      say(`timings: ${parts.join(", ")}, total since start ${((performance.now() - start) / 1000).toFixed(3)}s`);
+    if (opts.train) {
+      // Loaded only for training, so that generating never pulls in tfjs.
+      const { runTrain } = await import("./src/train/job.ts");
+      const r = await runTrain(opts, say);
+      if (r.stopped) Deno.exit(130);
+      if (opts.modelPath === null) opts.modelPath = r.weightsPath;
+    }
+    if (opts.generate) {
+      const r = await generate(opts, say);
+      console.log(
+        `wrote ${r.file}: ${r.frames} frames, ${opts.imsize}×${opts.imsize}, seed ${r.seed}, ${r.backend}`,
+      );
+      if (debug) {
+        const parts = Object.entries(r.timings).map(([k, v]) => `${k} ${v.toFixed(3)}s`);
+        say(
+          `timings: ${parts.join(", ")}, total since start ${
+            ((performance.now() - start) / 1000).toFixed(3)
+          }s`,
+        );
+      }
     }
   }
 } catch (e) {

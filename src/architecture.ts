@@ -105,7 +105,9 @@ export function size(shape: Shape): number {
  *   follow, or the output is not a single-channel image.
  */
 export function planLayers(arch: Architecture): PlannedLayer[] {
-  if (typeof arch !== "object" || arch === null) throw new TypeError("Architecture is not an object");
+  if (typeof arch !== "object" || arch === null) {
+    throw new TypeError("Architecture is not an object");
+  }
   if (!isPositiveInt(arch.latentDim, 1024)) {
     throw new TypeError(`Architecture latentDim must be an integer 1–1024: got ${arch.latentDim}`);
   }
@@ -118,23 +120,32 @@ export function planLayers(arch: Architecture): PlannedLayer[] {
     const where = `layer ${index}`;
     const activation = (layer as { activation?: unknown }).activation;
     if (layer.kind !== "reshape" && !ACTIVATIONS.includes(activation as Activation)) {
-      throw new TypeError(`Architecture ${where}: activation must be one of ${ACTIVATIONS.join(", ")}`);
+      throw new TypeError(
+        `Architecture ${where}: activation must be one of ${ACTIVATIONS.join(", ")}`,
+      );
     }
     let outShape: Shape;
     let padTop = 0, padLeft = 0;
     if (layer.kind === "dense") {
-      if (shape.length !== 1) throw new TypeError(`Architecture ${where}: dense needs a flat input`);
+      if (shape.length !== 1) {
+        throw new TypeError(`Architecture ${where}: dense needs a flat input`);
+      }
       if (!isPositiveInt(layer.units, 1 << 20)) {
         throw new TypeError(`Architecture ${where}: units must be a positive integer`);
       }
       outShape = [layer.units];
     } else if (layer.kind === "reshape") {
-      if (!Array.isArray(layer.shape) || layer.shape.length !== 3 || !layer.shape.every((d) => isPositiveInt(d))) {
+      if (
+        !Array.isArray(layer.shape) || layer.shape.length !== 3 ||
+        !layer.shape.every((d) => isPositiveInt(d))
+      ) {
         throw new TypeError(`Architecture ${where}: reshape needs [height, width, channels]`);
       }
       if (size(layer.shape) !== size(shape)) {
         throw new TypeError(
-          `Architecture ${where}: cannot reshape ${size(shape)} values to [${layer.shape.join(", ")}]`,
+          `Architecture ${where}: cannot reshape ${size(shape)} values to [${
+            layer.shape.join(", ")
+          }]`,
         );
       }
       outShape = [...layer.shape];
@@ -145,25 +156,34 @@ export function planLayers(arch: Architecture): PlannedLayer[] {
       const { filters, kernelSize: k, strides: s, padding } = layer;
       const pair = (v: unknown, max: number) =>
         Array.isArray(v) && v.length === 2 && v.every((d) => isPositiveInt(d, max));
-      if (!isPositiveInt(filters) || !pair(k, 15) || !pair(s, 8) || (padding !== "same" && padding !== "valid")) {
+      if (
+        !isPositiveInt(filters) || !pair(k, 15) || !pair(s, 8) ||
+        (padding !== "same" && padding !== "valid")
+      ) {
         throw new TypeError(
           `Architecture ${where}: conv2dTranspose needs filters, kernelSize [1–15, 1–15], strides [1–8, 1–8] and padding same|valid`,
         );
       }
       const [outH, pt] = convTransposeLength(shape[0], k[0], s[0], padding);
       const [outW, pl] = convTransposeLength(shape[1], k[1], s[1], padding);
-      if (outH > MAX_DIM || outW > MAX_DIM) throw new TypeError(`Architecture ${where}: output too large`);
+      if (outH > MAX_DIM || outW > MAX_DIM) {
+        throw new TypeError(`Architecture ${where}: output too large`);
+      }
       outShape = [outH, outW, filters];
       padTop = pt;
       padLeft = pl;
     } else {
-      throw new TypeError(`Architecture ${where}: unknown kind "${(layer as { kind?: unknown }).kind}"`);
+      throw new TypeError(
+        `Architecture ${where}: unknown kind "${(layer as { kind?: unknown }).kind}"`,
+      );
     }
     planned.push({ index, layer, inShape: shape, outShape, padTop, padLeft });
     shape = outShape;
   });
   if (shape.length !== 3 || shape[2] !== 1) {
-    throw new TypeError(`Architecture must end in a one-channel image [h, w, 1]: ends in [${shape.join(", ")}]`);
+    throw new TypeError(
+      `Architecture must end in a one-channel image [h, w, 1]: ends in [${shape.join(", ")}]`,
+    );
   }
   return planned;
 }

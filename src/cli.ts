@@ -44,6 +44,10 @@ export interface Options {
   pace: number;
   hold: number;
   device: "auto" | "gpu" | "cpu";
+  trainSamples: number | null;
+  resume: string | null;
+  checkpointDir: string;
+  backend: "auto" | "wasm" | "webgpu" | "cpu";
 }
 
 interface Flag {
@@ -58,17 +62,113 @@ interface Flag {
 
 /** The flag table; `--help` prints it and the README copies it. */
 export const FLAGS: Flag[] = [
-  { long: "train", short: "t", type: "boolean", help: "train the autoencoder and export the decoder" },
-  { long: "epochs", short: "e", type: "string", value: "N", default: "20", seedDefault: "250", help: "training epochs" },
-  { long: "batch-size", short: "b", type: "string", value: "N", default: "400", help: "training batch size" },
-  { long: "save-interval", short: "s", type: "string", value: "N", default: "5", help: "checkpoint every N epochs" },
-  { long: "generate", short: "g", type: "boolean", help: "make a GIF (the default job when -t is absent)" },
-  { long: "imsize", short: "i", type: "string", value: "PX", default: "128", help: `frame side, 8–${MAX_IMSIZE}` },
-  { long: "start-num", short: "a", type: "string", value: "D", default: "9", help: "first digit, 0–9" },
-  { long: "end-num", short: "z", type: "string", value: "D", default: "0", help: "last digit, 0–9, not the first" },
-  { long: "n-steps", short: "n", type: "string", value: "N", default: "30", help: `frames per digit change, 1–${MAX_STEPS}` },
-  { long: "out-path", short: "o", type: "string", value: "DIR", default: "./output", help: "output folder (created if missing)" },
-  { long: "out-name", short: "l", type: "string", value: "FILE", default: "countdown.gif", help: "GIF file name, no folders" },
+  {
+    long: "train",
+    short: "t",
+    type: "boolean",
+    help: "train the autoencoder and export the decoder",
+  },
+  {
+    long: "epochs",
+    short: "e",
+    type: "string",
+    value: "N",
+    default: "30",
+    seedDefault: "250",
+    help: "training epochs",
+  },
+  {
+    long: "batch-size",
+    short: "b",
+    type: "string",
+    value: "N",
+    default: "400",
+    help: "training batch size",
+  },
+  {
+    long: "save-interval",
+    short: "s",
+    type: "string",
+    value: "N",
+    default: "5",
+    help: "checkpoint every N epochs",
+  },
+  {
+    long: "train-samples",
+    type: "string",
+    value: "N",
+    default: "60000",
+    help: "train on the first N digits (quick runs)",
+  },
+  { long: "resume", type: "string", value: "FILE", help: "continue training from a checkpoint" },
+  {
+    long: "checkpoint-dir",
+    type: "string",
+    value: "DIR",
+    default: "checkpoints",
+    help: "where checkpoints go",
+  },
+  {
+    long: "backend",
+    type: "string",
+    value: "NAME",
+    default: "auto",
+    help: "training backend: auto, wasm, webgpu or cpu",
+  },
+  {
+    long: "generate",
+    short: "g",
+    type: "boolean",
+    help: "make a GIF (the default job when -t is absent)",
+  },
+  {
+    long: "imsize",
+    short: "i",
+    type: "string",
+    value: "PX",
+    default: "128",
+    help: `frame side, 8–${MAX_IMSIZE}`,
+  },
+  {
+    long: "start-num",
+    short: "a",
+    type: "string",
+    value: "D",
+    default: "9",
+    help: "first digit, 0–9",
+  },
+  {
+    long: "end-num",
+    short: "z",
+    type: "string",
+    value: "D",
+    default: "0",
+    help: "last digit, 0–9, not the first",
+  },
+  {
+    long: "n-steps",
+    short: "n",
+    type: "string",
+    value: "N",
+    default: "30",
+    help: `frames per digit change, 1–${MAX_STEPS}`,
+  },
+  {
+    long: "out-path",
+    short: "o",
+    type: "string",
+    value: "DIR",
+    default: "./output",
+    help: "output folder (created if missing)",
+  },
+  {
+    long: "out-name",
+    short: "l",
+    type: "string",
+    value: "FILE",
+    default: "countdown.gif",
+    help: "GIF file name, no folders",
+  },
   {
     long: "model-path",
     short: "m",
@@ -78,11 +178,35 @@ export const FLAGS: Flag[] = [
     seedDefault: "a Keras model fetched by hand",
     help: "decoder weights (shipped with the program)",
   },
-  { long: "seed", type: "string", value: "N", default: "random", help: `0–${MAX_SEED}; same seed, same GIF bytes` },
-  { long: "interp", type: "string", value: "MODE", default: "lerp", help: "lerp or slerp between digits" },
+  {
+    long: "seed",
+    type: "string",
+    value: "N",
+    default: "random",
+    help: `0–${MAX_SEED}; same seed, same GIF bytes`,
+  },
+  {
+    long: "interp",
+    type: "string",
+    value: "MODE",
+    default: "lerp",
+    help: "lerp or slerp between digits",
+  },
   { long: "pace", type: "string", value: "SEC", default: "1", help: "seconds per digit, 0.05–60" },
-  { long: "hold", type: "string", value: "FRAC", default: "0.3", help: "share of --pace spent on each digit, 0–0.95" },
-  { long: "device", type: "string", value: "KIND", default: "auto", help: "auto, gpu (WebGPU) or cpu (TypeScript)" },
+  {
+    long: "hold",
+    type: "string",
+    value: "FRAC",
+    default: "0.3",
+    help: "share of --pace spent on each digit, 0–0.95",
+  },
+  {
+    long: "device",
+    type: "string",
+    value: "KIND",
+    default: "auto",
+    help: "auto, gpu (WebGPU) or cpu (TypeScript)",
+  },
   { long: "debug", type: "boolean", help: "show stack traces" },
   { long: "help", short: "h", type: "boolean", help: "show this table" },
   { long: "version", type: "boolean", help: "show the version" },
@@ -110,18 +234,24 @@ function integer(name: string, raw: string, min: number, max: number): number {
     throw new UsageError(`${name} must be an integer ${min}–${max}: got "${raw}"`);
   }
   const v = Number(raw);
-  if (v < min || v > max) throw new UsageError(`${name} must be an integer ${min}–${max}: got ${raw}`);
+  if (v < min || v > max) {
+    throw new UsageError(`${name} must be an integer ${min}–${max}: got ${raw}`);
+  }
   return v;
 }
 
 function decimal(name: string, raw: string, min: number, max: number): number {
   const v = /^[+-]?(\d+\.?\d*|\.\d+)$/.test(raw.trim()) ? Number(raw) : NaN;
-  if (!(v >= min && v <= max)) throw new UsageError(`${name} must be a number ${min}–${max}: got "${raw}"`);
+  if (!(v >= min && v <= max)) {
+    throw new UsageError(`${name} must be a number ${min}–${max}: got "${raw}"`);
+  }
   return v;
 }
 
 function choice<T extends string>(name: string, raw: string, allowed: readonly T[]): T {
-  if (!allowed.includes(raw as T)) throw new UsageError(`${name} must be one of ${allowed.join(", ")}: got "${raw}"`);
+  if (!allowed.includes(raw as T)) {
+    throw new UsageError(`${name} must be one of ${allowed.join(", ")}: got "${raw}"`);
+  }
   return raw as T;
 }
 
@@ -138,10 +268,14 @@ function explainParseError(e: unknown): never {
     case "ERR_PARSE_ARGS_UNKNOWN_OPTION":
       throw new UsageError(`Unknown flag ${what}: see --help for the flags`);
     case "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL":
-      throw new UsageError(`Unexpected argument ${what || "(positional)"}: every value follows a flag, see --help`);
+      throw new UsageError(
+        `Unexpected argument ${what || "(positional)"}: every value follows a flag, see --help`,
+      );
     case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE": {
       const flag = FLAGS.find((f) => (err.message ?? "").includes(`--${f.long}`));
-      if (flag && flag.type === "string") throw new UsageError(`${flagName(flag.long)} needs a value: ${flag.help}`);
+      if (flag && flag.type === "string") {
+        throw new UsageError(`${flagName(flag.long)} needs a value: ${flag.help}`);
+      }
       if (flag) throw new UsageError(`${flagName(flag.long)} takes no value`);
       throw new UsageError(`${(err.message ?? "").split("\n")[0]}: see --help`);
     }
@@ -164,7 +298,9 @@ export function parseCli(args: string[]): Options {
   // negative number to its flag so that validation can say what range is allowed.
   const glued: string[] = [];
   for (let i = 0; i < args.length; i++) {
-    const flag = FLAGS.find((f) => args[i] === `--${f.long}` || (f.short && args[i] === `-${f.short}`));
+    const flag = FLAGS.find((f) =>
+      args[i] === `--${f.long}` || (f.short && args[i] === `-${f.short}`)
+    );
     if (flag?.type === "string" && i + 1 < args.length && /^-\d/.test(args[i + 1])) {
       glued.push(`--${flag.long}=${args[++i]}`);
     } else {
@@ -182,7 +318,8 @@ export function parseCli(args: string[]): Options {
     const v = values[long];
     return typeof v === "string" ? v : FLAGS.find((f) => f.long === long)!.default!;
   };
-  const int = (long: string, min: number, max: number) => integer(flagName(long), str(long), min, max);
+  const int = (long: string, min: number, max: number) =>
+    integer(flagName(long), str(long), min, max);
   const train = values.train === true;
   const opts: Options = {
     help: values.help === true,
@@ -205,6 +342,10 @@ export function parseCli(args: string[]): Options {
     pace: decimal("--pace", str("pace"), 0.05, 60),
     hold: decimal("--hold", str("hold"), 0, 0.95),
     device: choice("--device", str("device"), ["auto", "gpu", "cpu"] as const),
+    trainSamples: values["train-samples"] === undefined ? null : int("train-samples", 10, 60000),
+    resume: typeof values.resume === "string" ? values.resume : null,
+    checkpointDir: str("checkpoint-dir"),
+    backend: choice("--backend", str("backend"), ["auto", "wasm", "webgpu", "cpu"] as const),
   };
   if (opts.generate && opts.startNum === opts.endNum) {
     throw new UsageError(
@@ -217,11 +358,16 @@ export function parseCli(args: string[]): Options {
       `-n/--n-steps ${opts.nSteps} with -i/--imsize ${opts.imsize} makes ${frames} frames, over 1 GiB of pixels: lower either`,
     );
   }
-  if (opts.outPath.trim() === "") throw new UsageError("-o/--out-path must name a folder: got an empty value");
+  if (opts.outPath.trim() === "") {
+    throw new UsageError("-o/--out-path must name a folder: got an empty value");
+  }
   if (
-    opts.outName === "" || opts.outName === "." || opts.outName === ".." || /[\/\\\0]/.test(opts.outName)
+    opts.outName === "" || opts.outName === "." || opts.outName === ".." ||
+    /[\/\\\0]/.test(opts.outName)
   ) {
-    throw new UsageError(`-l/--out-name must be a plain file name without folders: got "${opts.outName}" (use -o for the folder)`);
+    throw new UsageError(
+      `-l/--out-name must be a plain file name without folders: got "${opts.outName}" (use -o for the folder)`,
+    );
   }
   if (opts.modelPath !== null && opts.modelPath.trim() === "") {
     throw new UsageError("-m/--model-path must name a file: got an empty value");

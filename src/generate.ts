@@ -15,7 +15,7 @@ import { frameDelays } from "./pacing.ts";
 import { frameCount, latentPath } from "./path.ts";
 import { decodeReference } from "./reference.ts";
 import { randomSeed } from "./rng.ts";
-import { DEFAULT_WEIGHTS_URL, type DecoderWeights, loadWeights } from "./weights.ts";
+import { type DecoderWeights, DEFAULT_WEIGHTS_URL, loadWeights } from "./weights.ts";
 
 /** What a run produced, and where its time went (seconds). */
 export interface GenerateReport {
@@ -65,7 +65,9 @@ export async function decodeFrames(
       }
     }
     if (device === "gpu") {
-      throw new CountdownError("--device gpu: no WebGPU adapter is available here (use --device auto or cpu)");
+      throw new CountdownError(
+        "--device gpu: no WebGPU adapter is available here (use --device auto or cpu)",
+      );
     }
     warn("No WebGPU adapter found: decoding on the CPU with the TypeScript reference (slower)");
   }
@@ -93,7 +95,10 @@ async function ensureFolder(dir: string): Promise<void> {
  * @returns What was written and the timings.
  * @throws {CountdownError} For missing weights, unwritable folders or GPU faults.
  */
-export async function generate(opts: Options, warn: (line: string) => void): Promise<GenerateReport> {
+export async function generate(
+  opts: Options,
+  warn: (line: string) => void,
+): Promise<GenerateReport> {
   const timings: Record<string, number> = {};
   let t = performance.now();
   const weights = await loadWeights(opts.modelPath ?? DEFAULT_WEIGHTS_URL);
@@ -102,7 +107,14 @@ export async function generate(opts: Options, warn: (line: string) => void): Pro
   await ensureFolder(dir);
   const seed = opts.seed ?? randomSeed();
   const frames = frameCount(opts.startNum, opts.endNum, opts.nSteps);
-  const latents = latentPath(weights.anchors, opts.startNum, opts.endNum, opts.nSteps, opts.interp, seed);
+  const latents = latentPath(
+    weights.anchors,
+    opts.startNum,
+    opts.endNum,
+    opts.nSteps,
+    opts.interp,
+    seed,
+  );
   const { pixels, backend } = await decodeFrames(
     weights,
     latents,
@@ -113,7 +125,12 @@ export async function generate(opts: Options, warn: (line: string) => void): Pro
     timings,
   );
   t = performance.now();
-  const delays = frameDelays(Math.abs(opts.startNum - opts.endNum), opts.nSteps, opts.pace, opts.hold);
+  const delays = frameDelays(
+    Math.abs(opts.startNum - opts.endNum),
+    opts.nSteps,
+    opts.pace,
+    opts.hold,
+  );
   const gif = encodeGif(pixels, opts.imsize, opts.imsize, delays);
   timings.gif = (performance.now() - t) / 1000;
   t = performance.now();

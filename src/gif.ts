@@ -19,11 +19,18 @@ export const GREY_PALETTE: number[][] = Array.from({ length: 256 }, (_, v) => [v
  * @param delaysCs One delay per frame, in centiseconds.
  * @returns The GIF file's bytes.
  */
-export function encodeGif(frames: Uint8Array, width: number, height: number, delaysCs: number[]): Uint8Array<ArrayBuffer> {
+export function encodeGif(
+  frames: Uint8Array,
+  width: number,
+  height: number,
+  delaysCs: number[],
+): Uint8Array<ArrayBuffer> {
   const frameSize = width * height;
   const count = frames.length / frameSize;
   if (!Number.isInteger(count) || count !== delaysCs.length) {
-    throw new RangeError(`GIF needs one delay per ${width}×${height} frame: ${frames.length} bytes, ${delaysCs.length} delays`);
+    throw new RangeError(
+      `GIF needs one delay per ${width}×${height} frame: ${frames.length} bytes, ${delaysCs.length} delays`,
+    );
   }
   const enc = gifenc.GIFEncoder();
   for (let f = 0; f < count; f++) {

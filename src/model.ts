@@ -6,19 +6,43 @@
  * @module
  */
 
-import * as tf from "@tensorflow/tfjs";
+import { tf } from "./tf.ts";
 import { type Architecture, parameterShapes, planLayers } from "./architecture.ts";
 import type { Tensor } from "./safetensors.ts";
 
-/** The decoder that ships: 16 → dense 7·7·64 → convT 32 → convT 16 → convT 1 (3×3). */
+/**
+ * The decoder that ships: 16 → dense 7·7·32 → convT 32 → convT 16 → convT 1 (3×3, sigmoid).
+ * Why these sizes is in weights/README.md.
+ */
 export const DECODER_ARCH: Architecture = {
   latentDim: 16,
   layers: [
-    { kind: "dense", units: 7 * 7 * 64, activation: "relu" },
-    { kind: "reshape", shape: [7, 7, 64] },
-    { kind: "conv2dTranspose", filters: 32, kernelSize: [3, 3], strides: [2, 2], padding: "same", activation: "relu" },
-    { kind: "conv2dTranspose", filters: 16, kernelSize: [3, 3], strides: [2, 2], padding: "same", activation: "relu" },
-    { kind: "conv2dTranspose", filters: 1, kernelSize: [3, 3], strides: [1, 1], padding: "same", activation: "sigmoid" },
+    { kind: "dense", units: 7 * 7 * 32, activation: "relu" },
+    { kind: "reshape", shape: [7, 7, 32] },
+    {
+      kind: "conv2dTranspose",
+      filters: 32,
+      kernelSize: [3, 3],
+      strides: [2, 2],
+      padding: "same",
+      activation: "relu",
+    },
+    {
+      kind: "conv2dTranspose",
+      filters: 16,
+      kernelSize: [3, 3],
+      strides: [2, 2],
+      padding: "same",
+      activation: "relu",
+    },
+    {
+      kind: "conv2dTranspose",
+      filters: 1,
+      kernelSize: [3, 3],
+      strides: [1, 1],
+      padding: "same",
+      activation: "sigmoid",
+    },
   ],
 };
 
@@ -52,12 +76,19 @@ export function buildDecoder(arch: Architecture): tf.LayersModel {
 }
 
 /** Copies exported parameters (`layers.<i>.kernel|bias`) into a tfjs decoder. */
-export function setDecoderWeights(model: tf.LayersModel, arch: Architecture, params: Map<string, Tensor>): void {
+export function setDecoderWeights(
+  model: tf.LayersModel,
+  arch: Architecture,
+  params: Map<string, Tensor>,
+): void {
   const planned = planLayers(arch);
   for (const p of planned) {
     if (p.layer.kind === "reshape") continue;
     const k = params.get(`layers.${p.index}.kernel`)!, b = params.get(`layers.${p.index}.bias`)!;
-    model.getLayer(`layer_${p.index}`).setWeights([tf.tensor(k.data, k.shape), tf.tensor(b.data, b.shape)]);
+    model.getLayer(`layer_${p.index}`).setWeights([
+      tf.tensor(k.data, k.shape),
+      tf.tensor(b.data, b.shape),
+    ]);
   }
 }
 
@@ -69,11 +100,49 @@ export function getDecoderWeights(model: tf.LayersModel, arch: Architecture): Ma
   for (const p of planned) {
     if (p.layer.kind === "reshape") continue;
     const [k, b] = model.getLayer(`layer_${p.index}`).getWeights();
-    for (const [name, t] of [[`layers.${p.index}.kernel`, k], [`layers.${p.index}.bias`, b]] as const) {
+    for (
+      const [name, t] of [[`layers.${p.index}.kernel`, k], [`layers.${p.index}.bias`, b]] as const
+    ) {
       const data = new Float32Array(t.dataSync() as Float32Array);
-      if (t.shape.join(",") !== shapes.get(name)!.join(",")) throw new RangeError(`Layer ${name} has shape [${t.shape}]`);
+      if (t.shape.join(",") !== shapes.get(name)!.join(",")) {
+        throw new RangeError(`Layer ${name} has shape [${t.shape}]`);
+      }
       out.set(name, { shape: [...t.shape], data });
     }
   }
   return out;
+}
+
+/** Encoder widths: 28×28×1 → conv 3×3/2 → 14×14×E1 → conv 3×3/2 → 7×7×E2 → dense latentDim. */
+export const ENCODER_FILTERS: [number, number] = [16, 32];
+
+/** Builds the encoder: input (B, 28, 28, 1), output (B, latentDim), linear latent. */
+export function buildEncoder(
+  latentDim: number,
+  filters: [number, number] = ENCODER_FILTERS,
+): tf.LayersModel {
+  return tf.sequential({
+    name: "encoder",
+    layers: [
+      tf.layers.conv2d({
+        name: "enc_0",
+        inputShape: [28, 28, 1],
+        filters: filters[0],
+        kernelSize: 3,
+        strides: 2,
+        padding: "same",
+        activation: "relu",
+      }),
+      tf.layers.conv2d({
+        name: "enc_1",
+        filters: filters[1],
+        kernelSize: 3,
+        strides: 2,
+        padding: "same",
+        activation: "relu",
+      }),
+      tf.layers.flatten({ name: "enc_flat" }),
+      tf.layers.dense({ name: "enc_latent", units: latentDim }),
+    ],
+  });
 }

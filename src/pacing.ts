@@ -23,7 +23,12 @@ export const MIN_DELAY_CS = 2;
  * @param hold Fraction of `pace` spent on the keyframe, in [0, 1).
  * @returns One delay per frame, in centiseconds.
  */
-export function frameDelays(transitions: number, steps: number, pace: number, hold: number): number[] {
+export function frameDelays(
+  transitions: number,
+  steps: number,
+  pace: number,
+  hold: number,
+): number[] {
   const total = Math.max(MIN_DELAY_CS, Math.round(pace * 100));
   const between = steps - 1;
   const keyHold = between === 0 ? total : Math.max(MIN_DELAY_CS, Math.round(total * hold));

@@ -43,7 +43,12 @@ export function chooseAnchors(k: number, seed: number): number[] {
 }
 
 /** Blends two latents: `alpha = 0` gives `a` exactly, `alpha = 1` gives `b`. */
-export function blend(a: Float32Array<ArrayBuffer>, b: Float32Array<ArrayBuffer>, alpha: number, interp: Interp): Float32Array<ArrayBuffer> {
+export function blend(
+  a: Float32Array<ArrayBuffer>,
+  b: Float32Array<ArrayBuffer>,
+  alpha: number,
+  interp: Interp,
+): Float32Array<ArrayBuffer> {
   const out = new Float32Array(a.length);
   if (alpha === 0) {
     out.set(a);
@@ -91,7 +96,8 @@ export function latentPath(
 ): Float32Array<ArrayBuffer> {
   const [, k, dim] = anchors.shape;
   const pick = chooseAnchors(k, seed);
-  const anchor = (digit: number) => anchors.data.subarray((digit * k + pick[digit]) * dim, (digit * k + pick[digit] + 1) * dim);
+  const anchor = (digit: number) =>
+    anchors.data.subarray((digit * k + pick[digit]) * dim, (digit * k + pick[digit] + 1) * dim);
   const digits = keyframeDigits(start, end);
   const frames = frameCount(start, end, steps);
   const out = new Float32Array(frames * dim);

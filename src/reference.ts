@@ -6,7 +6,7 @@
  * @module
  */
 
-import { ACTIVATIONS, type Activation, size } from "./architecture.ts";
+import { type Activation, ACTIVATIONS, size } from "./architecture.ts";
 import type { DecoderWeights } from "./weights.ts";
 
 /** Applies an activation to one value (twin of `activate()` in the shaders). */
@@ -196,7 +196,11 @@ export function quantizeForward(x: Float32Array<ArrayBuffer>): Uint8Array<ArrayB
  * Runs the decoder up to (and including) its last layer: latents (B, latentDim) to images
  * (B, H, W, 1) in [0, 1].
  */
-export function decodeToFloat(w: DecoderWeights, latents: Float32Array<ArrayBuffer>, batch: number): Float32Array<ArrayBuffer> {
+export function decodeToFloat(
+  w: DecoderWeights,
+  latents: Float32Array<ArrayBuffer>,
+  batch: number,
+): Float32Array<ArrayBuffer> {
   let x = latents;
   for (const p of w.planned) {
     const l = p.layer;

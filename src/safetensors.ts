@@ -35,13 +35,19 @@ export const MAX_HEADER_BYTES = 1 << 20;
  * @throws {TypeError} With the reason, when the bytes are not a valid F32 safetensors file.
  */
 export function parseSafeTensors(bytes: Uint8Array): SafeTensors {
-  if (bytes.length < 8) throw new TypeError(`file is ${bytes.length} bytes, shorter than the 8-byte header length`);
+  if (bytes.length < 8) {
+    throw new TypeError(`file is ${bytes.length} bytes, shorter than the 8-byte header length`);
+  }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLen = view.getBigUint64(0, true);
   if (headerLen > BigInt(bytes.length - 8)) {
-    throw new TypeError(`header length ${headerLen} runs past the end of the ${bytes.length}-byte file`);
+    throw new TypeError(
+      `header length ${headerLen} runs past the end of the ${bytes.length}-byte file`,
+    );
   }
-  if (headerLen > BigInt(MAX_HEADER_BYTES)) throw new TypeError(`header length ${headerLen} is over 1 MiB`);
+  if (headerLen > BigInt(MAX_HEADER_BYTES)) {
+    throw new TypeError(`header length ${headerLen} is over 1 MiB`);
+  }
   const n = Number(headerLen);
   let header: unknown;
   try {
@@ -68,8 +74,14 @@ export function parseSafeTensors(bytes: Uint8Array): SafeTensors {
       continue;
     }
     const t = value as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    if (typeof t !== "object" || t === null) throw new TypeError(`tensor "${name}" is not an object`);
-    if (t.dtype !== "F32") throw new TypeError(`tensor "${name}" has dtype ${JSON.stringify(t.dtype)}: only F32 is read`);
+    if (typeof t !== "object" || t === null) {
+      throw new TypeError(`tensor "${name}" is not an object`);
+    }
+    if (t.dtype !== "F32") {
+      throw new TypeError(
+        `tensor "${name}" has dtype ${JSON.stringify(t.dtype)}: only F32 is read`,
+      );
+    }
     if (
       !Array.isArray(t.shape) || t.shape.length > 8 ||
       !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)
@@ -78,13 +90,19 @@ export function parseSafeTensors(bytes: Uint8Array): SafeTensors {
     }
     const offs = t.data_offsets;
     if (
-      !Array.isArray(offs) || offs.length !== 2 || !offs.every((d) => Number.isSafeInteger(d) && d >= 0) ||
+      !Array.isArray(offs) || offs.length !== 2 || !offs.every((d) =>
+        Number.isSafeInteger(d) && d >= 0
+      ) ||
       offs[0] > offs[1]
     ) {
       throw new TypeError(`tensor "${name}" has invalid data_offsets`);
     }
     const [begin, end] = offs as number[];
-    if (end > dataLen) throw new TypeError(`tensor "${name}" ends at ${end}, past the ${dataLen}-byte data section`);
+    if (end > dataLen) {
+      throw new TypeError(
+        `tensor "${name}" ends at ${end}, past the ${dataLen}-byte data section`,
+      );
+    }
     const count = (t.shape as number[]).reduce((a, b) => a * b, 1);
     if (count * 4 !== end - begin) {
       throw new TypeError(`tensor "${name}" has shape [${t.shape}] but ${end - begin} bytes`);
@@ -97,17 +115,23 @@ export function parseSafeTensors(bytes: Uint8Array): SafeTensors {
   for (const e of entries) {
     if (e.begin !== cursor) {
       throw new TypeError(
-        e.begin < cursor ? `tensor "${e.name}" overlaps the one before it` : `gap before tensor "${e.name}"`,
+        e.begin < cursor
+          ? `tensor "${e.name}" overlaps the one before it`
+          : `gap before tensor "${e.name}"`,
       );
     }
     cursor = e.end;
   }
-  if (cursor !== dataLen) throw new TypeError(`${dataLen - cursor} stray bytes after the last tensor`);
+  if (cursor !== dataLen) {
+    throw new TypeError(`${dataLen - cursor} stray bytes after the last tensor`);
+  }
   const tensors = new Map<string, Tensor>();
   for (const e of entries) {
     const data = new Float32Array(bytes.slice(dataStart + e.begin, dataStart + e.end).buffer);
     for (let i = 0; i < data.length; i++) {
-      if (!Number.isFinite(data[i])) throw new TypeError(`tensor "${e.name}" holds a non-finite value at ${i}`);
+      if (!Number.isFinite(data[i])) {
+        throw new TypeError(`tensor "${e.name}" holds a non-finite value at ${i}`);
+      }
     }
     tensors.set(e.name, { shape: e.shape, data });
   }
@@ -131,7 +155,9 @@ export function serializeSafeTensors(
   for (const [name, t] of tensors) {
     const count = t.shape.reduce((a, b) => a * b, 1);
     if (count !== t.data.length) {
-      throw new RangeError(`Tensor "${name}": shape [${t.shape}] needs ${count} values, got ${t.data.length}`);
+      throw new RangeError(
+        `Tensor "${name}": shape [${t.shape}] needs ${count} values, got ${t.data.length}`,
+      );
     }
     header[name] = { dtype: "F32", shape: t.shape, data_offsets: [offset, offset + count * 4] };
     offset += count * 4;

@@ -6,7 +6,12 @@
  * @module
  */
 
-import { type Architecture, parameterShapes, type PlannedLayer, planLayers } from "./architecture.ts";
+import {
+  type Architecture,
+  parameterShapes,
+  planLayers,
+  type PlannedLayer,
+} from "./architecture.ts";
 import { CountdownError } from "./errors.ts";
 import { parseSafeTensors, serializeSafeTensors, type Tensor } from "./safetensors.ts";
 
@@ -40,10 +45,14 @@ export const DEFAULT_WEIGHTS_URL = new URL("../weights/decoder.safetensors", imp
 export function decodeWeights(bytes: Uint8Array): DecoderWeights {
   const { metadata, tensors } = parseSafeTensors(bytes);
   if (metadata.format !== WEIGHTS_FORMAT) {
-    throw new TypeError(`metadata format is ${JSON.stringify(metadata.format)}, not "${WEIGHTS_FORMAT}"`);
+    throw new TypeError(
+      `metadata format is ${JSON.stringify(metadata.format)}, not "${WEIGHTS_FORMAT}"`,
+    );
   }
   if (metadata.version !== WEIGHTS_VERSION) {
-    throw new TypeError(`format version ${JSON.stringify(metadata.version)} is not ${WEIGHTS_VERSION}`);
+    throw new TypeError(
+      `format version ${JSON.stringify(metadata.version)} is not ${WEIGHTS_VERSION}`,
+    );
   }
   let arch: Architecture;
   try {
@@ -57,7 +66,9 @@ export function decodeWeights(bytes: Uint8Array): DecoderWeights {
     const t = tensors.get(name);
     if (!t) throw new TypeError(`missing tensor "${name}"`);
     if (t.shape.join(",") !== shape.join(",")) {
-      throw new TypeError(`tensor "${name}" has shape [${t.shape}], the architecture needs [${shape}]`);
+      throw new TypeError(
+        `tensor "${name}" has shape [${t.shape}], the architecture needs [${shape}]`,
+      );
     }
     params.set(name, t);
   }
@@ -120,12 +131,16 @@ export async function loadWeights(path: string | URL): Promise<DecoderWeights> {
     bytes = await Deno.readFile(path);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) {
-      throw new CountdownError(`Weights file ${shown} not found: pass an existing file with -m/--model-path`);
+      throw new CountdownError(
+        `Weights file ${shown} not found: pass an existing file with -m/--model-path`,
+      );
     }
     if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
       throw new CountdownError(`Weights file ${shown} cannot be read: ${(e as Error).message}`);
     }
-    throw new CountdownError(`Weights file ${shown} cannot be read: ${(e as Error).message}`, { cause: e });
+    throw new CountdownError(`Weights file ${shown} cannot be read: ${(e as Error).message}`, {
+      cause: e,
+    });
   }
   try {
     return decodeWeights(bytes);

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { FLAGS, helpText, parseCli } from "../src/cli.ts";
 import { UsageError } from "../src/errors.ts";
-import { decodeGif } from "./gif_test.ts";
+import { decodeGif } from "./gif_decode.ts";
 import { writeRandomWeights } from "./fixtures.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -17,12 +17,50 @@ Deno.test("parseCli() keeps the original script's flags and defaults", () => {
   assert.equal(o.outName, "countdown.gif");
   assert.equal(o.generate, true);
   assert.equal(o.train, false);
-  const short = parseCli(["-a", "5", "-z", "0", "-n", "10", "-i", "64", "-o", "x", "-l", "y.gif", "-m", "w"]);
+  const short = parseCli([
+    "-a",
+    "5",
+    "-z",
+    "0",
+    "-n",
+    "10",
+    "-i",
+    "64",
+    "-o",
+    "x",
+    "-l",
+    "y.gif",
+    "-m",
+    "w",
+  ]);
   assert.deepEqual(
-    [short.startNum, short.endNum, short.nSteps, short.imsize, short.outPath, short.outName, short.modelPath],
+    [
+      short.startNum,
+      short.endNum,
+      short.nSteps,
+      short.imsize,
+      short.outPath,
+      short.outName,
+      short.modelPath,
+    ],
     [5, 0, 10, 64, "x", "y.gif", "w"],
   );
-  for (const f of ["train", "epochs", "batch-size", "save-interval", "generate", "imsize", "start-num", "end-num", "n-steps", "out-path", "out-name", "model-path"]) {
+  for (
+    const f of [
+      "train",
+      "epochs",
+      "batch-size",
+      "save-interval",
+      "generate",
+      "imsize",
+      "start-num",
+      "end-num",
+      "n-steps",
+      "out-path",
+      "out-name",
+      "model-path",
+    ]
+  ) {
     assert.ok(FLAGS.some((x) => x.long === f), `--${f} exists`);
   }
   assert.match(helpText(), /--start-num D\s+first digit, 0–9 \(default 9\)/);
@@ -50,12 +88,19 @@ Deno.test("parseCli() names the flag and what is allowed for each bad value", ()
     [["--pace", "0"], /--pace/],
   ];
   for (const [args, re] of bad) {
-    assert.throws(() => parseCli(args), (e: Error) => e instanceof UsageError && re.test(e.message) && !e.message.includes("\n"), args.join(" "));
+    assert.throws(
+      () => parseCli(args),
+      (e: Error) => e instanceof UsageError && re.test(e.message) && !e.message.includes("\n"),
+      args.join(" "),
+    );
   }
 });
 
 /** Runs main.ts in a child process. */
-async function run(args: string[], cwd = ROOT): Promise<{ code: number; stdout: string; stderr: string }> {
+async function run(
+  args: string[],
+  cwd = ROOT,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", join(ROOT, "main.ts"), ...args],
     cwd,
@@ -91,7 +136,9 @@ Deno.test("bad input exits 2 (usage) or 1 (runtime) with one line, no trace, and
     [["-m", weights, "-o", asFile], 1, /-o\/--out-path/],
   ];
   // Root ignores permission bits, so the read-only folder case only means something for others.
-  if (Deno.uid() !== 0) cases.push([["-m", weights, "-o", readOnly], 1, /Cannot write|cannot be created/]);
+  if (Deno.uid() !== 0) {
+    cases.push([["-m", weights, "-o", readOnly], 1, /Cannot write|cannot be created/]);
+  }
   for (const [args, code, re] of cases) {
     const r = await run([...args, ...(args.includes("-o") ? [] : ["-o", out])]);
     const what = args.join(" ");
@@ -117,7 +164,22 @@ Deno.test("main.ts -a 5 -z 0 writes a 128×128 GIF of 151 frames; with --seed th
   assert.deepEqual([gif.width, gif.height], [128, 128]);
   assert.match(r.stdout, /seed \d+/);
 
-  const args = ["-a", "0", "-z", "9", "-n", "10", "-i", "64", "-o", dir, "-l", "up.gif", "--seed", "7"];
+  const args = [
+    "-a",
+    "0",
+    "-z",
+    "9",
+    "-n",
+    "10",
+    "-i",
+    "64",
+    "-o",
+    dir,
+    "-l",
+    "up.gif",
+    "--seed",
+    "7",
+  ];
   assert.equal((await run(args)).code, 0);
   const first = await Deno.readFile(join(dir, "up.gif"));
   assert.equal((await run(args)).code, 0);
@@ -126,7 +188,10 @@ Deno.test("main.ts -a 5 -z 0 writes a 128×128 GIF of 151 frames; with --seed th
   const up = decodeGif(first);
   assert.equal(up.frames.length, 9 * 10 + 1);
   assert.deepEqual([up.width, up.height], [64, 64]);
-  assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), ["countdown.gif", "up.gif"], "no temporary files left");
+  assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), [
+    "countdown.gif",
+    "up.gif",
+  ], "no temporary files left");
   await Deno.remove(dir, { recursive: true });
 });
 

@@ -15,8 +15,14 @@ import { adapter, openTestGpu, runKernel } from "./gpu_helpers.ts";
  * its value times the kernel into the full (uncropped) output, then `pad` rows and columns are
  * cut from the top and left. Deliberately a different formulation from the gather in reference.ts.
  */
-function convTransposeNaive(x: Float32Array, w: Float32Array, bias: Float32Array, d: ConvTransposeDims): Float32Array {
-  const fullH = (d.inH - 1) * d.strideH + d.kH + d.strideH, fullW = (d.inW - 1) * d.strideW + d.kW + d.strideW;
+function convTransposeNaive(
+  x: Float32Array,
+  w: Float32Array,
+  bias: Float32Array,
+  d: ConvTransposeDims,
+): Float32Array {
+  const fullH = (d.inH - 1) * d.strideH + d.kH + d.strideH,
+    fullW = (d.inW - 1) * d.strideW + d.kW + d.strideW;
   const full = new Float64Array(d.batch * fullH * fullW * d.outC);
   for (let b = 0; b < d.batch; b++) {
     for (let iy = 0; iy < d.inH; iy++) {
@@ -27,7 +33,8 @@ function convTransposeNaive(x: Float32Array, w: Float32Array, bias: Float32Array
             for (let kx = 0; kx < d.kW; kx++) {
               for (let co = 0; co < d.outC; co++) {
                 const fy = iy * d.strideH + ky, fx = ix * d.strideW + kx;
-                full[((b * fullH + fy) * fullW + fx) * d.outC + co] += v * w[((ky * d.kW + kx) * d.outC + co) * d.inC + ci];
+                full[((b * fullH + fy) * fullW + fx) * d.outC + co] += v *
+                  w[((ky * d.kW + kx) * d.outC + co) * d.inC + ci];
               }
             }
           }
@@ -60,7 +67,21 @@ function cases(inC = 3, outCs = [2]): { d: ConvTransposeDims; seed: number }[] {
         const [outH, padTop] = convTransposeLength(inH, k, s, padding);
         const [outW, padLeft] = convTransposeLength(inW, k, s, padding);
         out.push({
-          d: { batch, inH, inW, inC, outH, outW, outC, kH: k, kW: k, strideH: s, strideW: s, padTop, padLeft },
+          d: {
+            batch,
+            inH,
+            inW,
+            inC,
+            outH,
+            outW,
+            outC,
+            kH: k,
+            kW: k,
+            strideH: s,
+            strideW: s,
+            padTop,
+            padLeft,
+          },
           seed: seed++,
         });
       }
@@ -70,7 +91,21 @@ function cases(inC = 3, outCs = [2]): { d: ConvTransposeDims; seed: number }[] {
   const [outH, padTop] = convTransposeLength(6, 3, 2, "same");
   const [outW, padLeft] = convTransposeLength(7, 4, 1, "same");
   out.push({
-    d: { batch: 3, inH: 6, inW: 7, inC: inC === 3 ? 5 : inC, outH, outW, outC: 4, kH: 3, kW: 4, strideH: 2, strideW: 1, padTop, padLeft },
+    d: {
+      batch: 3,
+      inH: 6,
+      inW: 7,
+      inC: inC === 3 ? 5 : inC,
+      outH,
+      outW,
+      outC: 4,
+      kH: 3,
+      kW: 4,
+      strideH: 2,
+      strideW: 1,
+      padTop,
+      padLeft,
+    },
     seed: seed++,
   });
   return out;
@@ -84,7 +119,8 @@ function inputs(d: ConvTransposeDims, seed: number) {
   };
 }
 
-const label = (d: ConvTransposeDims) => `k${d.kH}×${d.kW} s${d.strideH}×${d.strideW} pad ${d.padTop},${d.padLeft}`;
+const label = (d: ConvTransposeDims) =>
+  `k${d.kH}×${d.kW} s${d.strideH}×${d.strideW} pad ${d.padTop},${d.padLeft}`;
 
 Deno.test("convTransposeForward() matches the scatter definition for strides 1–2, kernels 2–5, same and valid", () => {
   for (const { d, seed } of cases()) {
@@ -135,7 +171,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "conv_transpose_blocked.wgsl matches the reference for 1–12 output channels (rel. L2 < 1e-5)",
+  name:
+    "conv_transpose_blocked.wgsl matches the reference for 1–12 output channels (rel. L2 < 1e-5)",
   ignore: !adapter,
   sanitizeResources: false,
   sanitizeOps: false,
@@ -148,7 +185,9 @@ Deno.test({
           const want = convTransposeForward(x, w, bias, d, act);
           const plan = planBlocked(d);
           const packed = packBlockedWeights(w, bias, d, plan);
-          const pipeline = plan.cov === 2 ? pipelines.conv_transpose_blocked_cov2 : pipelines.conv_transpose_blocked_cov1;
+          const pipeline = plan.cov === 2
+            ? pipelines.conv_transpose_blocked_cov2
+            : pipelines.conv_transpose_blocked_cov1;
           const got = new Float32Array(
             await runKernel(
               gpu.device,

@@ -24,13 +24,21 @@ gpuTest("the GPU decoder matches the reference at batch 1, 7, 270 and across chu
   const { gpu } = await openTestGpu();
   const { weights } = randomWeights(SMALL_ARCH, 3);
   try {
-    for (const [batch, imsize, maxChunkFrames] of [[1, 128, undefined], [7, 64, undefined], [270, 32, undefined], [
-      150,
-      28,
-      64,
-    ]] as [number, number, number | undefined][]) {
+    for (
+      const [batch, imsize, maxChunkFrames] of [[1, 128, undefined], [7, 64, undefined], [
+        270,
+        32,
+        undefined,
+      ], [
+        150,
+        28,
+        64,
+      ]] as [number, number, number | undefined][]
+    ) {
       const decoder = await GpuDecoder.create(gpu, weights, imsize, { maxChunkFrames });
-      if (maxChunkFrames) assert.ok(batch > decoder.chunkFrames, "the batch must span several chunks");
+      if (maxChunkFrames) {
+        assert.ok(batch > decoder.chunkFrames, "the batch must span several chunks");
+      }
       const latents = randomArray(batch * SMALL_ARCH.latentDim, batch, -2, 2);
       const got = await decoder.decode(latents, batch);
       decoder.destroy();
@@ -38,7 +46,10 @@ gpuTest("the GPU decoder matches the reference at batch 1, 7, 270 and across chu
       const { maxDiff, differing } = compareFrames(got, want);
       // Float sums in another order may land a value on the other side of a rounding step.
       assert.ok(maxDiff <= 1, `batch ${batch}: a pixel differs by ${maxDiff} grey levels`);
-      assert.ok(differing <= got.length * 1e-3, `batch ${batch}: ${differing} of ${got.length} pixels differ`);
+      assert.ok(
+        differing <= got.length * 1e-3,
+        `batch ${batch}: ${differing} of ${got.length} pixels differ`,
+      );
       // The frames are not trivially flat: the test would otherwise pass on a blank decoder.
       const distinct = new Set(want).size;
       assert.ok(distinct > 20, `batch ${batch}: only ${distinct} grey levels in the reference`);
@@ -58,7 +69,10 @@ gpuTest("a chunk limit from the device's buffer limits splits large batches", as
     // One frame more than a chunk: the last frame comes from a second submit.
     const batch = decoder.chunkFrames + 1;
     const anchors = weights.anchors;
-    const latents = latentPath(anchors, 9, 0, Math.ceil(batch / 9), "lerp", 1).subarray(0, batch * 16);
+    const latents = latentPath(anchors, 9, 0, Math.ceil(batch / 9), "lerp", 1).subarray(
+      0,
+      batch * 16,
+    );
     const got = await decoder.decode(latents.slice(), batch);
     decoder.destroy();
     const lastLatent = latents.slice((batch - 1) * 16, batch * 16);

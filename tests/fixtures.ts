@@ -8,7 +8,7 @@ import type { Architecture } from "../src/architecture.ts";
 import { parameterShapes, planLayers, size } from "../src/architecture.ts";
 import { mulberry32 } from "../src/rng.ts";
 import type { Tensor } from "../src/safetensors.ts";
-import { decodeWeights, encodeWeights, type DecoderWeights } from "../src/weights.ts";
+import { type DecoderWeights, decodeWeights, encodeWeights } from "../src/weights.ts";
 
 /** The decoder shape the project trains: 16 → dense 7·7·64 → convT 32 → convT 16 → convT 1. */
 export const SMALL_ARCH: Architecture = {
@@ -16,9 +16,30 @@ export const SMALL_ARCH: Architecture = {
   layers: [
     { kind: "dense", units: 7 * 7 * 64, activation: "relu" },
     { kind: "reshape", shape: [7, 7, 64] },
-    { kind: "conv2dTranspose", filters: 32, kernelSize: [3, 3], strides: [2, 2], padding: "same", activation: "relu" },
-    { kind: "conv2dTranspose", filters: 16, kernelSize: [3, 3], strides: [2, 2], padding: "same", activation: "relu" },
-    { kind: "conv2dTranspose", filters: 1, kernelSize: [3, 3], strides: [1, 1], padding: "same", activation: "sigmoid" },
+    {
+      kind: "conv2dTranspose",
+      filters: 32,
+      kernelSize: [3, 3],
+      strides: [2, 2],
+      padding: "same",
+      activation: "relu",
+    },
+    {
+      kind: "conv2dTranspose",
+      filters: 16,
+      kernelSize: [3, 3],
+      strides: [2, 2],
+      padding: "same",
+      activation: "relu",
+    },
+    {
+      kind: "conv2dTranspose",
+      filters: 1,
+      kernelSize: [3, 3],
+      strides: [1, 1],
+      padding: "same",
+      activation: "sigmoid",
+    },
   ],
 };
 
@@ -45,17 +66,25 @@ export function randomWeights(
   let s = seed;
   for (const [name, shape] of parameterShapes(planned)) {
     const n = size(shape);
-    const fanIn = name.endsWith(".bias") ? 1 : (shape.length === 2 ? shape[0] : shape[0] * shape[1] * shape[3] / 2);
+    const fanIn = name.endsWith(".bias")
+      ? 1
+      : (shape.length === 2 ? shape[0] : shape[0] * shape[1] * shape[3] / 2);
     const scale = name.endsWith(".bias") ? 0.1 : Math.sqrt(6 / fanIn);
     params.set(name, { shape, data: randomArray(n, s++, -scale, scale) });
   }
-  const anchors = { shape: [10, anchorsPerDigit, arch.latentDim], data: randomArray(10 * anchorsPerDigit * arch.latentDim, s++, -2, 2) };
+  const anchors = {
+    shape: [10, anchorsPerDigit, arch.latentDim],
+    data: randomArray(10 * anchorsPerDigit * arch.latentDim, s++, -2, 2),
+  };
   const bytes = encodeWeights(arch, params, anchors);
   return { bytes, weights: decodeWeights(bytes) };
 }
 
 /** Writes a random decoder to a temporary file and returns its path. */
-export async function writeRandomWeights(arch: Architecture = SMALL_ARCH, seed = 1): Promise<string> {
+export async function writeRandomWeights(
+  arch: Architecture = SMALL_ARCH,
+  seed = 1,
+): Promise<string> {
   const path = await Deno.makeTempFile({ suffix: ".safetensors" });
   await Deno.writeFile(path, randomWeights(arch, seed).bytes);
   return path;
@@ -79,15 +108,27 @@ export function relativeError(
       worst = i;
     }
   }
-  return { rel: Math.sqrt(num) / Math.sqrt(den || 1), worst, worstGot: got[worst], worstWant: want[worst] };
+  return {
+    rel: Math.sqrt(num) / Math.sqrt(den || 1),
+    worst,
+    worstGot: got[worst],
+    worstWant: want[worst],
+  };
 }
 
 /** Fails with the worst element when the relative L2 error is not below `tol`. */
-export function assertClose(got: ArrayLike<number>, want: ArrayLike<number>, tol: number, what = "values"): void {
+export function assertClose(
+  got: ArrayLike<number>,
+  want: ArrayLike<number>,
+  tol: number,
+  what = "values",
+): void {
   const r = relativeError(got, want);
   if (!(r.rel < tol)) {
     throw new Error(
-      `${what}: relative error ${r.rel.toExponential(3)} ≥ ${tol}; worst at ${r.worst}: got ${r.worstGot}, want ${r.worstWant}`,
+      `${what}: relative error ${
+        r.rel.toExponential(3)
+      } ≥ ${tol}; worst at ${r.worst}: got ${r.worstGot}, want ${r.worstWant}`,
     );
   }
 }

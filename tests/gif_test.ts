@@ -1,26 +1,7 @@
 import assert from "node:assert/strict";
-import omggif from "omggif";
+import { decodeGif } from "./gif_decode.ts";
 import { encodeGif } from "../src/gif.ts";
 import { mulberry32 } from "../src/rng.ts";
-
-/** Decodes every frame of a GIF to grey levels (R of RGBA), with delays and loop count. */
-export function decodeGif(bytes: Uint8Array): { width: number; height: number; frames: Uint8Array[]; delays: number[]; loop: number | null } {
-  const reader = new omggif.GifReader(bytes);
-  const frames: Uint8Array[] = [];
-  const delays: number[] = [];
-  const rgba = new Uint8Array(reader.width * reader.height * 4);
-  for (let i = 0; i < reader.numFrames(); i++) {
-    reader.decodeAndBlitFrameRGBA(i, rgba);
-    const grey = new Uint8Array(reader.width * reader.height);
-    for (let p = 0; p < grey.length; p++) {
-      assert.ok(rgba[4 * p] === rgba[4 * p + 1] && rgba[4 * p] === rgba[4 * p + 2], "pixels are grey");
-      grey[p] = rgba[4 * p];
-    }
-    frames.push(grey);
-    delays.push(reader.frameInfo(i).delay);
-  }
-  return { width: reader.width, height: reader.height, frames, delays, loop: reader.loopCount() };
-}
 
 Deno.test("encodeGif() round-trips every grey level exactly, with delays and endless looping", () => {
   const w = 37, h = 23, count = 5;
@@ -33,7 +14,9 @@ Deno.test("encodeGif() round-trips every grey level exactly, with delays and end
   assert.equal(back.width, w);
   assert.equal(back.height, h);
   assert.equal(back.frames.length, count);
-  back.frames.forEach((f, i) => assert.deepEqual(f, pixels.subarray(i * w * h, (i + 1) * w * h), `frame ${i}`));
+  back.frames.forEach((f, i) =>
+    assert.deepEqual(f, pixels.subarray(i * w * h, (i + 1) * w * h), `frame ${i}`)
+  );
   assert.deepEqual(back.delays, delays);
   assert.equal(back.loop, 0, "loops forever");
 });

@@ -5,7 +5,13 @@
  */
 
 import { findAdapter, type Gpu, openDevice } from "../src/gpu/device.ts";
-import { bindBuffers, createPipelines, encodeDispatch, groupsFor, type Pipelines } from "../src/gpu/kernels.ts";
+import {
+  bindBuffers,
+  createPipelines,
+  encodeDispatch,
+  groupsFor,
+  type Pipelines,
+} from "../src/gpu/kernels.ts";
 
 /** The adapter, or null where there is none (GPU tests are then ignored). */
 export const adapter = await findAdapter();

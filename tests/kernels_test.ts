@@ -32,7 +32,10 @@ Deno.test("axisWeights() sums to one for every output pixel, both modes", () => 
     for (const mode of ["bilinear", "area"] as ResizeMode[]) {
       for (const pairs of axisWeights(inLen, outLen, mode)) {
         const total = pairs.reduce((a, [, w]) => a + w, 0);
-        assert.ok(Math.abs(total - 1) < 1e-9, `${inLen}→${outLen} ${mode}: weights sum to ${total}`);
+        assert.ok(
+          Math.abs(total - 1) < 1e-9,
+          `${inLen}→${outLen} ${mode}: weights sum to ${total}`,
+        );
       }
     }
   }
@@ -45,69 +48,87 @@ Deno.test("resizeForward() area mode averages whole blocks exactly", () => {
   assert.deepEqual([...got], [2.5, 4.5, 10.5, 12.5]);
 });
 
-gpuTest("dense.wgsl matches the reference on random inputs (rel. L2 < 1e-5)", async ({ gpu, pipelines }) => {
-  for (const [batch, inDim, units] of [[1, 16, 3136], [7, 16, 50], [33, 100, 17], [270, 16, 3136]]) {
-    for (const act of ["linear", "relu", "sigmoid", "tanh"] as const) {
-      const x = randomArray(batch * inDim, batch + inDim);
-      const w = randomArray(inDim * units, units, -0.5, 0.5);
-      const b = randomArray(units, 7);
-      const want = denseForward(x, batch, w, b, inDim, units, act);
+gpuTest(
+  "dense.wgsl matches the reference on random inputs (rel. L2 < 1e-5)",
+  async ({ gpu, pipelines }) => {
+    for (
+      const [batch, inDim, units] of [[1, 16, 3136], [7, 16, 50], [33, 100, 17], [270, 16, 3136]]
+    ) {
+      for (const act of ["linear", "relu", "sigmoid", "tanh"] as const) {
+        const x = randomArray(batch * inDim, batch + inDim);
+        const w = randomArray(inDim * units, units, -0.5, 0.5);
+        const b = randomArray(units, 7);
+        const want = denseForward(x, batch, w, b, inDim, units, act);
+        const got = new Float32Array(
+          await runKernel(
+            gpu.device,
+            pipelines.dense,
+            packDenseParams(batch, inDim, units, activationCode(act)),
+            [x, w, b],
+            want.byteLength,
+            want.length,
+          ),
+        );
+        assertClose(got, want, 1e-5, `dense ${batch}×${inDim}→${units} ${act}`);
+      }
+    }
+  },
+);
+
+gpuTest(
+  "resize.wgsl matches the reference, bilinear and area (rel. L2 < 1e-5)",
+  async ({ gpu, pipelines }) => {
+    const cases: [number, number, number, number, number, number, ResizeMode][] = [
+      [3, 28, 28, 1, 128, 128, "bilinear"],
+      [2, 28, 28, 1, 28, 28, "bilinear"],
+      [2, 7, 5, 3, 20, 11, "bilinear"],
+      [3, 28, 28, 1, 8, 8, "area"],
+      [2, 28, 28, 1, 13, 19, "area"],
+      [1, 9, 9, 2, 4, 4, "area"],
+    ];
+    for (const [batch, inH, inW, c, outH, outW, mode] of cases) {
+      const x = randomArray(batch * inH * inW * c, inH * outH + c, 0, 1);
+      const want = resizeForward(x, batch, inH, inW, c, outH, outW, mode);
       const got = new Float32Array(
         await runKernel(
           gpu.device,
-          pipelines.dense,
-          packDenseParams(batch, inDim, units, activationCode(act)),
-          [x, w, b],
+          pipelines.resize,
+          packResizeParams(batch, inH, inW, c, outH, outW, mode),
+          [x],
           want.byteLength,
           want.length,
         ),
       );
-      assertClose(got, want, 1e-5, `dense ${batch}×${inDim}→${units} ${act}`);
+      assertClose(got, want, 1e-5, `resize ${inH}×${inW}→${outH}×${outW} ${mode}`);
     }
-  }
-});
+  },
+);
 
-gpuTest("resize.wgsl matches the reference, bilinear and area (rel. L2 < 1e-5)", async ({ gpu, pipelines }) => {
-  const cases: [number, number, number, number, number, number, ResizeMode][] = [
-    [3, 28, 28, 1, 128, 128, "bilinear"],
-    [2, 28, 28, 1, 28, 28, "bilinear"],
-    [2, 7, 5, 3, 20, 11, "bilinear"],
-    [3, 28, 28, 1, 8, 8, "area"],
-    [2, 28, 28, 1, 13, 19, "area"],
-    [1, 9, 9, 2, 4, 4, "area"],
-  ];
-  for (const [batch, inH, inW, c, outH, outW, mode] of cases) {
-    const x = randomArray(batch * inH * inW * c, inH * outH + c, 0, 1);
-    const want = resizeForward(x, batch, inH, inW, c, outH, outW, mode);
-    const got = new Float32Array(
-      await runKernel(
-        gpu.device,
-        pipelines.resize,
-        packResizeParams(batch, inH, inW, c, outH, outW, mode),
-        [x],
-        want.byteLength,
-        want.length,
-      ),
-    );
-    assertClose(got, want, 1e-5, `resize ${inH}×${inW}→${outH}×${outW} ${mode}`);
-  }
-});
-
-gpuTest("quantize.wgsl gives the reference's grey levels, byte for byte", async ({ gpu, pipelines }) => {
-  for (const n of [1, 4, 7, 1001, 128 * 128 * 3]) {
-    // Values spill outside [0, 1] to exercise the clamp; exact .5 steps test the rounding rule.
-    const x = randomArray(n, n, -0.2, 1.2);
-    for (let i = 0; i < Math.min(n, 256); i += 2) x[i] = (i / 2 + 0.5) / 255;
-    const want = quantizeForward(x);
-    const got = new Uint8Array(
-      await runKernel(gpu.device, pipelines.quantize, packQuantizeParams(n), [x], n, Math.ceil(n / 4)),
-    );
-    let diffs = 0, maxDiff = 0;
-    for (let i = 0; i < n; i++) {
-      const d = Math.abs(got[i] - want[i]);
-      if (d) diffs++;
-      maxDiff = Math.max(maxDiff, d);
+gpuTest(
+  "quantize.wgsl gives the reference's grey levels, byte for byte",
+  async ({ gpu, pipelines }) => {
+    for (const n of [1, 4, 7, 1001, 128 * 128 * 3]) {
+      // Values spill outside [0, 1] to exercise the clamp; exact .5 steps test the rounding rule.
+      const x = randomArray(n, n, -0.2, 1.2);
+      for (let i = 0; i < Math.min(n, 256); i += 2) x[i] = (i / 2 + 0.5) / 255;
+      const want = quantizeForward(x);
+      const got = new Uint8Array(
+        await runKernel(
+          gpu.device,
+          pipelines.quantize,
+          packQuantizeParams(n),
+          [x],
+          n,
+          Math.ceil(n / 4),
+        ),
+      );
+      let diffs = 0, maxDiff = 0;
+      for (let i = 0; i < n; i++) {
+        const d = Math.abs(got[i] - want[i]);
+        if (d) diffs++;
+        maxDiff = Math.max(maxDiff, d);
+      }
+      assert.equal(maxDiff, 0, `quantize n=${n}: ${diffs} bytes differ, by up to ${maxDiff}`);
     }
-    assert.equal(maxDiff, 0, `quantize n=${n}: ${diffs} bytes differ, by up to ${maxDiff}`);
-  }
-});
+  },
+);

@@ -26,8 +26,15 @@ Deno.test("latentPath() puts each keyframe exactly on its digit's chosen anchor"
       assert.equal(path.length, frameCount(a, z, n) * DIM);
       const pick = chooseAnchors(K, seed);
       keyframeDigits(a, z).forEach((digit, k) => {
-        const want = anchors.data.subarray((digit * K + pick[digit]) * DIM, (digit * K + pick[digit] + 1) * DIM);
-        assert.deepEqual([...path.subarray(k * n * DIM, (k * n + 1) * DIM)], [...want], `digit ${digit} at frame ${k * n}`);
+        const want = anchors.data.subarray(
+          (digit * K + pick[digit]) * DIM,
+          (digit * K + pick[digit] + 1) * DIM,
+        );
+        assert.deepEqual(
+          [...path.subarray(k * n * DIM, (k * n + 1) * DIM)],
+          [...want],
+          `digit ${digit} at frame ${k * n}`,
+        );
       });
     }
   }
@@ -59,7 +66,11 @@ Deno.test("frameDelays() gives each digit about one second by default", () => {
     assert.ok(d.every((x) => Number.isInteger(x) && x >= MIN_DELAY_CS));
     const perDigit = d.slice(0, n).reduce((a, b) => a + b, 0);
     if (n <= 30) assert.equal(perDigit, 100, `n=${n}: a digit lasts ${perDigit} cs`);
-    else assert.equal(perDigit, Math.round(100 * 0.3) + (n - 1) * MIN_DELAY_CS, `n=${n}: the floor applies`);
+    else {assert.equal(
+        perDigit,
+        Math.round(100 * 0.3) + (n - 1) * MIN_DELAY_CS,
+        `n=${n}: the floor applies`,
+      );}
     assert.equal(d[d.length - 1], 100, "the last digit is held for a whole second");
   }
   assert.equal(frameDelays(2, 30, 2, 0.5).slice(0, 30).reduce((a, b) => a + b, 0), 200);

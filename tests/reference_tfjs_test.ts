@@ -1,4 +1,4 @@
-import * as tf from "@tensorflow/tfjs";
+import { tf } from "../src/tf.ts";
 import { convTransposeLength } from "../src/architecture.ts";
 import { buildDecoder, setDecoderWeights } from "../src/model.ts";
 import { convTransposeForward, decodeToFloat } from "../src/reference.ts";
@@ -48,21 +48,40 @@ Deno.test("convTransposeForward() matches tf.conv2dTranspose for strides 1–2, 
 });
 
 Deno.test("the reference decoder matches tfjs predict() on the same weights", () => {
-  for (const arch of [SMALL_ARCH, {
-    latentDim: 5,
-    layers: [
-      { kind: "dense" as const, units: 4 * 3 * 8, activation: "tanh" as const },
-      { kind: "reshape" as const, shape: [4, 3, 8] as [number, number, number] },
-      { kind: "conv2dTranspose" as const, filters: 6, kernelSize: [4, 5] as [number, number], strides: [2, 1] as [number, number], padding: "valid" as const, activation: "relu" as const },
-      { kind: "conv2dTranspose" as const, filters: 1, kernelSize: [2, 2] as [number, number], strides: [2, 2] as [number, number], padding: "same" as const, activation: "sigmoid" as const },
-    ],
-  }]) {
+  for (
+    const arch of [SMALL_ARCH, {
+      latentDim: 5,
+      layers: [
+        { kind: "dense" as const, units: 4 * 3 * 8, activation: "tanh" as const },
+        { kind: "reshape" as const, shape: [4, 3, 8] as [number, number, number] },
+        {
+          kind: "conv2dTranspose" as const,
+          filters: 6,
+          kernelSize: [4, 5] as [number, number],
+          strides: [2, 1] as [number, number],
+          padding: "valid" as const,
+          activation: "relu" as const,
+        },
+        {
+          kind: "conv2dTranspose" as const,
+          filters: 1,
+          kernelSize: [2, 2] as [number, number],
+          strides: [2, 2] as [number, number],
+          padding: "same" as const,
+          activation: "sigmoid" as const,
+        },
+      ],
+    }]
+  ) {
     const { weights } = randomWeights(arch, 21);
     const model = buildDecoder(arch);
     setDecoderWeights(model, arch, weights.params);
     const batch = 7;
     const latents = randomArray(batch * arch.latentDim, 3, -2, 2);
-    const want = tf.tidy(() => (model.predict(tf.tensor2d(latents, [batch, arch.latentDim])) as tf.Tensor).dataSync() as Float32Array);
+    const want = tf.tidy(() =>
+      (model.predict(tf.tensor2d(latents, [batch, arch.latentDim])) as tf.Tensor)
+        .dataSync() as Float32Array
+    );
     const got = decodeToFloat(weights, latents, batch);
     assertClose(got, want, 1e-5, `decoder ${arch.latentDim}`);
     model.dispose();

@@ -29,6 +29,7 @@ function header(bytes: Uint8Array): Record<string, unknown> {
   return JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
 }
 
+// deno-lint-ignore no-explicit-any -- the tests edit arbitrary header fields
 function withHeader(bytes: Uint8Array, edit: (h: Record<string, any>) => void): Uint8Array {
   const n = Number(new DataView(bytes.buffer).getBigUint64(0, true));
   const h = header(bytes);
@@ -46,25 +47,41 @@ Deno.test("decodeWeights() rejects damaged files with a reason", () => {
   const bad: [string, Uint8Array, RegExp][] = [
     ["truncated", bytes.subarray(0, bytes.length - 10), /past the|stray|ends at/],
     ["tiny", bytes.subarray(0, 5), /shorter than/],
-    ["huge header", (() => {
-      const b = bytes.slice();
-      new DataView(b.buffer).setBigUint64(0, 1n << 40n, true);
-      return b;
-    })(), /runs past/],
-    ["not JSON", (() => {
-      const b = bytes.slice();
-      b[8] = 0x7a;
-      return b;
-    })(), /not UTF-8 JSON/],
+    [
+      "huge header",
+      (() => {
+        const b = bytes.slice();
+        new DataView(b.buffer).setBigUint64(0, 1n << 40n, true);
+        return b;
+      })(),
+      /runs past/,
+    ],
+    [
+      "not JSON",
+      (() => {
+        const b = bytes.slice();
+        b[8] = 0x7a;
+        return b;
+      })(),
+      /not UTF-8 JSON/,
+    ],
     ["F16", withHeader(bytes, (h) => h["layers.0.bias"].dtype = "F16"), /dtype/],
     ["wrong shape", withHeader(bytes, (h) => h["layers.0.bias"].shape = [3135]), /shape|bytes/],
-    ["overlap", withHeader(bytes, (h) => h["layers.0.bias"].data_offsets = h["layers.0.kernel"].data_offsets), /overlaps|shape|gap/],
+    [
+      "overlap",
+      withHeader(bytes, (h) => h["layers.0.bias"].data_offsets = h["layers.0.kernel"].data_offsets),
+      /overlaps|shape|gap/,
+    ],
     ["missing", withHeader(bytes, (h) => delete h["layers.4.bias"]), /gap|stray|missing/],
     ["wrong format", withHeader(bytes, (h) => h.__metadata__.format = "other"), /format/],
     ["few anchors", withHeader(bytes, (h) => h.anchors.shape = [8, 5, 16]), /anchors/],
   ];
   for (const [what, b, re] of bad) {
-    assert.throws(() => decodeWeights(b), (e: Error) => e instanceof TypeError && re.test(e.message), what);
+    assert.throws(
+      () => decodeWeights(b),
+      (e: Error) => e instanceof TypeError && re.test(e.message),
+      what,
+    );
   }
   const nan = bytes.slice();
   new DataView(nan.buffer).setFloat32(nan.length - 4, NaN, true);
@@ -72,10 +89,17 @@ Deno.test("decodeWeights() rejects damaged files with a reason", () => {
 });
 
 Deno.test("loadWeights() names the file when it is missing or invalid", async () => {
-  await assert.rejects(loadWeights("/nonexistent/x.safetensors"), (e: Error) =>
-    e instanceof CountdownError && e.message.includes("/nonexistent/x.safetensors") && e.message.includes("-m"));
+  await assert.rejects(
+    loadWeights("/nonexistent/x.safetensors"),
+    (e: Error) =>
+      e instanceof CountdownError && e.message.includes("/nonexistent/x.safetensors") &&
+      e.message.includes("-m"),
+  );
   const path = await Deno.makeTempFile();
   await Deno.writeTextFile(path, "hello");
-  await assert.rejects(loadWeights(path), (e: Error) => e instanceof CountdownError && e.message.includes(path));
+  await assert.rejects(
+    loadWeights(path),
+    (e: Error) => e instanceof CountdownError && e.message.includes(path),
+  );
   await Deno.remove(path);
 });

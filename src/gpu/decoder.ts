@@ -115,7 +115,11 @@ export class GpuDecoder {
       device.queue.writeBuffer(b, 0, data);
       return b;
     };
-    const latents = make(chunkFrames * w.arch.latentDim * 4, STORAGE | GPUBufferUsage.COPY_DST, "latents");
+    const latents = make(
+      chunkFrames * w.arch.latentDim * 4,
+      STORAGE | GPUBufferUsage.COPY_DST,
+      "latents",
+    );
     const ping = make(chunkFrames * maxFloats * 4, STORAGE, "ping");
     const pong = make(chunkFrames * maxFloats * 4, STORAGE, "pong");
     const frameBytes = imsize * imsize;
@@ -182,7 +186,8 @@ export class GpuDecoder {
             pipeline,
             bindGroup: bindBuffers(device, pipeline, [u, src, k, bb, dst]),
             uniform: u,
-            params: (batch) => packConvTransposeBlockedParams(dims(batch), act, planBlocked(dims(batch))),
+            params: (batch) =>
+              packConvTransposeBlockedParams(dims(batch), act, planBlocked(dims(batch))),
             groups: (batch) => planBlocked(dims(batch)).groups,
           });
         } else {
@@ -240,7 +245,9 @@ export class GpuDecoder {
    */
   async decode(latents: Float32Array<ArrayBuffer>, frames: number): Promise<Uint8Array> {
     if (latents.length !== frames * this.#latentDim) {
-      throw new RangeError(`Latents hold ${latents.length} values, expected ${frames}×${this.#latentDim}`);
+      throw new RangeError(
+        `Latents hold ${latents.length} values, expected ${frames}×${this.#latentDim}`,
+      );
     }
     const device = this.#gpu.device;
     const out = new Uint8Array(frames * this.#frameBytes);
@@ -256,14 +263,18 @@ export class GpuDecoder {
       );
       for (const s of this.#steps) device.queue.writeBuffer(s.uniform, 0, s.params(batch));
       const encoder = device.createCommandEncoder();
-      for (const s of this.#steps) encodeDispatch(encoder, s.pipeline, s.bindGroup, s.groups(batch), maxPerDim);
+      for (const s of this.#steps) {
+        encodeDispatch(encoder, s.pipeline, s.bindGroup, s.groups(batch), maxPerDim);
+      }
       const bytes = Math.ceil((batch * this.#frameBytes) / 4) * 4;
       encoder.copyBufferToBuffer(this.#outBytes, 0, this.#readback, 0, bytes);
       device.queue.submit([encoder.finish()]);
       try {
         await this.#readback.mapAsync(GPUMapMode.READ, 0, bytes);
       } catch (e) {
-        throw new CountdownError(`Reading frames back from the GPU failed: ${(e as Error).message}`);
+        throw new CountdownError(
+          `Reading frames back from the GPU failed: ${(e as Error).message}`,
+        );
       }
       const mapped = new Uint8Array(this.#readback.getMappedRange(0, bytes));
       out.set(mapped.subarray(0, batch * this.#frameBytes), first * this.#frameBytes);

@@ -49,7 +49,9 @@ export async function openDevice(
       requiredFeatures: hasTimestamps ? ["timestamp-query"] : [],
     });
   } catch (e) {
-    throw new CountdownError(`WebGPU device could not be created: ${(e as Error).message} (try --device cpu)`);
+    throw new CountdownError(
+      `WebGPU device could not be created: ${(e as Error).message} (try --device cpu)`,
+    );
   }
   device.lost.then((info) => {
     if (info.reason !== "destroyed") onLost(`WebGPU device lost: ${info.message || info.reason}`);

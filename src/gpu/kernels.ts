@@ -43,7 +43,12 @@ export type Pipelines = Record<KernelName, GPUComputePipeline>;
 export async function createPipelines(device: GPUDevice): Promise<Pipelines> {
   const out = {} as Pipelines;
   const modules = new Map<string, GPUShaderModule>();
-  for (const [name, { file, constants }] of Object.entries(KERNELS) as [KernelName, (typeof KERNELS)[KernelName]][]) {
+  for (
+    const [name, { file, constants }] of Object.entries(KERNELS) as [
+      KernelName,
+      (typeof KERNELS)[KernelName],
+    ][]
+  ) {
     const url = new URL(`../../shaders/${file}.wgsl`, import.meta.url);
     device.pushErrorScope("validation");
     let module = modules.get(file);
@@ -52,7 +57,9 @@ export async function createPipelines(device: GPUDevice): Promise<Pipelines> {
       try {
         code = await Deno.readTextFile(url);
       } catch (e) {
-        throw new CountdownError(`Shader ${decodeURIComponent(url.pathname)} cannot be read: ${(e as Error).message}`);
+        throw new CountdownError(
+          `Shader ${decodeURIComponent(url.pathname)} cannot be read: ${(e as Error).message}`,
+        );
       }
       module = device.createShaderModule({ code, label: file });
       modules.set(file, module);
@@ -86,12 +93,20 @@ export function dispatchGrid(groups: number, maxPerDim: number): [number, number
 }
 
 /** Mirrors `Params` in shaders/dense.wgsl. */
-export function packDenseParams(batch: number, inDim: number, units: number, activation: number): Uint32Array<ArrayBuffer> {
+export function packDenseParams(
+  batch: number,
+  inDim: number,
+  units: number,
+  activation: number,
+): Uint32Array<ArrayBuffer> {
   return Uint32Array.of(batch, inDim, units, activation);
 }
 
 /** Mirrors `Params` in shaders/conv_transpose.wgsl. */
-export function packConvTransposeParams(d: ConvTransposeDims, activation: number): Uint32Array<ArrayBuffer> {
+export function packConvTransposeParams(
+  d: ConvTransposeDims,
+  activation: number,
+): Uint32Array<ArrayBuffer> {
   return Uint32Array.of(
     d.batch,
     d.inH,
@@ -200,7 +215,11 @@ export function packQuantizeParams(count: number): Uint32Array<ArrayBuffer> {
  * Makes the bind group of one dispatch: bindings 0, 1, … in the shader's order (uniform first).
  * Made once per decoder, since its buffers live as long as it does.
  */
-export function bindBuffers(device: GPUDevice, pipeline: GPUComputePipeline, buffers: GPUBuffer[]): GPUBindGroup {
+export function bindBuffers(
+  device: GPUDevice,
+  pipeline: GPUComputePipeline,
+  buffers: GPUBuffer[],
+): GPUBindGroup {
   return device.createBindGroup({
     layout: pipeline.getBindGroupLayout(0),
     entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
