@@ -39,6 +39,7 @@ export async function decodeFrames(
   device: Options["device"],
   warn: (line: string) => void,
   timings: Record<string, number> = {},
+  profile = false,
 ): Promise<{ pixels: Uint8Array; backend: string }> {
   if (device !== "cpu") {
     let t = performance.now();
@@ -49,11 +50,14 @@ export async function decodeFrames(
       timings.adapter = (performance.now() - t) / 1000;
       t = performance.now();
       try {
-        const decoder = await GpuDecoder.create(gpu, weights, imsize);
+        const decoder = await GpuDecoder.create(gpu, weights, imsize, { profile });
         timings.pipelines = (performance.now() - t) / 1000;
         t = performance.now();
         const pixels = await decoder.decode(latents, frames);
         timings.decode = (performance.now() - t) / 1000;
+        for (const st of decoder.stepTimes) {
+          if (profile) warn(`gpu ${st.name}: ${st.ms.toFixed(1)} ms`);
+        }
         decoder.destroy();
         if (lost) throw new CountdownError(lost);
         return { pixels, backend: `gpu (${gpu.description})` };
@@ -123,6 +127,7 @@ export async function generate(
     opts.device,
     warn,
     timings,
+    opts.debug,
   );
   t = performance.now();
   const delays = frameDelays(

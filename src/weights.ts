@@ -30,6 +30,8 @@ export interface DecoderWeights {
   params: Map<string, Tensor>;
   /** `[10, K, latentDim]`: K latents of real training digits for each digit 0–9. */
   anchors: Tensor;
+  /** The file's metadata (how it was trained, its test MSE…). */
+  metadata: Record<string, string>;
 }
 
 /** The default weights shipped with the program. */
@@ -83,7 +85,7 @@ export function decodeWeights(bytes: Uint8Array): DecoderWeights {
   for (const name of tensors.keys()) {
     if (name !== ANCHORS && !params.has(name)) throw new TypeError(`unexpected tensor "${name}"`);
   }
-  return { arch, planned, params, anchors };
+  return { arch, planned, params, anchors, metadata };
 }
 
 /**

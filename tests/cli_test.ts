@@ -99,11 +99,12 @@ Deno.test("parseCli() names the flag and what is allowed for each bad value", ()
 /** Runs main.ts in a child process. */
 async function run(
   args: string[],
-  cwd = ROOT,
+  env: Record<string, string> = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", join(ROOT, "main.ts"), ...args],
-    cwd,
+    cwd: ROOT,
+    env,
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -201,4 +202,41 @@ Deno.test("--help prints the flag table and exits 0; --version prints the versio
   assert.match(h.stdout, /--model-path FILE/);
   const v = await run(["--version"]);
   assert.match(v.stdout, /^countdown \d+\.\d+\.\d+/);
+});
+
+Deno.test("without a WebGPU adapter, auto falls back to the CPU in one line and gpu fails clearly", async () => {
+  const dir = await Deno.makeTempDir();
+  const weights = await writeRandomWeights();
+  // An empty DENO_WEBGPU_BACKEND makes requestAdapter() return null.
+  const noGpu = { DENO_WEBGPU_BACKEND: "" };
+  const auto = await run(
+    ["-m", weights, "-a", "1", "-z", "0", "-n", "4", "-o", dir, "--seed", "5"],
+    noGpu,
+  );
+  assert.equal(auto.code, 0, auto.stderr);
+  assert.match(
+    auto.stderr.trim(),
+    /^countdown: No WebGPU adapter found: decoding on the CPU[^\n]*$/,
+  );
+  assert.match(auto.stdout, /cpu \(TypeScript reference\)/);
+  assert.equal(decodeGif(await Deno.readFile(join(dir, "countdown.gif"))).frames.length, 5);
+  const gpu = await run([
+    "-m",
+    weights,
+    "-a",
+    "1",
+    "-z",
+    "0",
+    "-o",
+    dir,
+    "-l",
+    "g.gif",
+    "--device",
+    "gpu",
+  ], noGpu);
+  assert.equal(gpu.code, 1);
+  assert.match(gpu.stderr.trim(), /^countdown: --device gpu: no WebGPU adapter[^\n]*$/);
+  assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["countdown.gif"]);
+  await Deno.remove(dir, { recursive: true });
+  await Deno.remove(weights);
 });

@@ -17,6 +17,7 @@ import {
   createPipelines,
   encodeDispatch,
   groupsFor,
+  type KernelName,
   packBlockedWeights,
   packConvTransposeBlockedParams,
   packConvTransposeParams,
@@ -29,6 +30,7 @@ import {
 
 /** One recorded kernel launch: its pipeline, bindings, and uniform for a given batch. */
 interface Step {
+  name: string;
   pipeline: GPUComputePipeline;
   bindGroup: GPUBindGroup;
   uniform: GPUBuffer;
@@ -36,10 +38,32 @@ interface Step {
   groups: (batch: number) => number;
 }
 
+/** The pipelines a decoder needs: each convolution takes the blocked kernel when it can. */
+function neededKernels(w: DecoderWeights): KernelName[] {
+  const names = new Set<KernelName>(["resize", "quantize"]);
+  for (const p of w.planned) {
+    if (p.layer.kind === "dense") names.add("dense");
+    if (p.layer.kind !== "conv2dTranspose") continue;
+    if (!blockedApplies(p.inShape[2])) names.add("conv_transpose");
+    else {names.add(
+        p.layer.filters > 4 ? "conv_transpose_blocked_cov2" : "conv_transpose_blocked_cov1",
+      );}
+  }
+  return [...names];
+}
+
 /** Options for {@link GpuDecoder.create}. */
 export interface GpuDecoderOptions {
   /** Caps the frames per chunk below what the limits allow (tests use it to force splitting). */
   maxChunkFrames?: number;
+  /** Record each kernel's GPU time with timestamp queries (where the adapter has them). */
+  profile?: boolean;
+}
+
+/** GPU time of one kernel over a whole decode call, summed over chunks. */
+export interface StepTime {
+  name: string;
+  ms: number;
 }
 
 /** The decoder's GPU resources for one device, weights and output size. */
@@ -54,6 +78,9 @@ export class GpuDecoder {
   readonly #owned: GPUBuffer[];
   readonly #latentDim: number;
   readonly #frameBytes: number;
+  #profile: { querySet: GPUQuerySet; resolve: GPUBuffer; read: GPUBuffer } | null = null;
+  /** Per-kernel GPU times of the last {@link decode} call, when created with `profile`. */
+  stepTimes: StepTime[] = [];
 
   private constructor(
     gpu: Gpu,
@@ -94,11 +121,18 @@ export class GpuDecoder {
     options: GpuDecoderOptions = {},
   ): Promise<GpuDecoder> {
     const device = gpu.device;
-    const pipelines: Pipelines = await createPipelines(device);
+    const pipelines: Pipelines = await createPipelines(device, neededKernels(w));
     const last = w.planned[w.planned.length - 1].outShape;
     const frameFloats = imsize * imsize;
     const maxFloats = Math.max(frameFloats, ...w.planned.map((p) => size(p.outShape)));
     const limit = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
+    if (maxFloats * 4 > limit) {
+      throw new CountdownError(
+        `One frame needs ${
+          maxFloats * 4
+        } bytes of GPU buffer, over this device's ${limit}-byte limit (lower -i/--imsize or use --device cpu)`,
+      );
+    }
     const chunkFrames = Math.max(
       1,
       Math.min(Math.floor(limit / (maxFloats * 4)), options.maxChunkFrames ?? Infinity),
@@ -152,6 +186,7 @@ export class GpuDecoder {
         const kernel = upload(kernelData, `layers.${p.index}.kernel`);
         const bias = upload(biasData, `layers.${p.index}.bias`);
         steps.push({
+          name: `dense ${inDim}→${l.units}`,
           pipeline: pipelines.dense,
           bindGroup: bindBuffers(device, pipelines.dense, [u, src, kernel, bias, dst]),
           uniform: u,
@@ -183,6 +218,7 @@ export class GpuDecoder {
           const k = upload(packed.kernel, `layers.${p.index}.kernel.blocked`);
           const bb = upload(packed.bias, `layers.${p.index}.bias.blocked`);
           steps.push({
+            name: `conv_transpose_blocked ${p.inShape.join("×")}→${p.outShape.join("×")}`,
             pipeline,
             bindGroup: bindBuffers(device, pipeline, [u, src, k, bb, dst]),
             uniform: u,
@@ -194,6 +230,7 @@ export class GpuDecoder {
           const kernel = upload(kernelData, `layers.${p.index}.kernel`);
           const bias = upload(biasData, `layers.${p.index}.bias`);
           steps.push({
+            name: `conv_transpose ${p.inShape.join("×")}→${p.outShape.join("×")}`,
             pipeline: pipelines.conv_transpose,
             bindGroup: bindBuffers(device, pipelines.conv_transpose, [u, src, kernel, bias, dst]),
             uniform: u,
@@ -207,6 +244,7 @@ export class GpuDecoder {
     const mode = resizeModeFor(Math.max(last[0], last[1]), imsize);
     const ur = uniform("resize.params");
     steps.push({
+      name: `resize ${last[0]}×${last[1]}→${imsize}×${imsize} (${mode})`,
       pipeline: pipelines.resize,
       bindGroup: bindBuffers(device, pipelines.resize, [ur, src, dst]),
       uniform: ur,
@@ -216,13 +254,14 @@ export class GpuDecoder {
     swap();
     const uq = uniform("quantize.params");
     steps.push({
+      name: "quantize",
       pipeline: pipelines.quantize,
       bindGroup: bindBuffers(device, pipelines.quantize, [uq, src, outBytes]),
       uniform: uq,
       params: (batch) => packQuantizeParams(batch * frameFloats),
       groups: (batch) => groupsFor(Math.ceil((batch * frameFloats) / 4)),
     });
-    return new GpuDecoder(
+    const decoder = new GpuDecoder(
       gpu,
       chunkFrames,
       steps,
@@ -233,6 +272,19 @@ export class GpuDecoder {
       w.arch.latentDim,
       frameBytes,
     );
+    if (options.profile && gpu.hasTimestamps) {
+      const count = steps.length * 2;
+      decoder.#profile = {
+        querySet: device.createQuerySet({ type: "timestamp", count }),
+        resolve: make(
+          count * 8,
+          GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
+          "timestamps",
+        ),
+        read: make(count * 8, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, "timestamps.read"),
+      };
+    }
+    return decoder;
   }
 
   /**
@@ -252,6 +304,8 @@ export class GpuDecoder {
     const device = this.#gpu.device;
     const out = new Uint8Array(frames * this.#frameBytes);
     const maxPerDim = device.limits.maxComputeWorkgroupsPerDimension;
+    const prof = this.#profile;
+    this.stepTimes = this.#steps.map((st) => ({ name: st.name, ms: 0 }));
     for (let first = 0; first < frames; first += this.chunkFrames) {
       const batch = Math.min(this.chunkFrames, frames - first);
       device.queue.writeBuffer(
@@ -279,6 +333,12 @@ export class GpuDecoder {
       const mapped = new Uint8Array(this.#readback.getMappedRange(0, bytes));
       out.set(mapped.subarray(0, batch * this.#frameBytes), first * this.#frameBytes);
       this.#readback.unmap();
+      if (prof) {
+        await prof.read.mapAsync(GPUMapMode.READ);
+        const t = new BigInt64Array(prof.read.getMappedRange().slice(0));
+        prof.read.unmap();
+        this.stepTimes.forEach((st, i) => st.ms += Number(t[2 * i + 1] - t[2 * i]) / 1e6);
+      }
     }
     return out;
   }
@@ -286,5 +346,6 @@ export class GpuDecoder {
   /** Frees the GPU buffers (the device stays open). */
   destroy(): void {
     for (const b of this.#owned) b.destroy();
+    this.#profile?.querySet.destroy();
   }
 }

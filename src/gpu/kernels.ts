@@ -30,25 +30,26 @@ const KERNELS: Record<KernelName, { file: string; constants?: Record<string, num
 /** Invocations per workgroup (the shaders' `override WG`); 64 is within every adapter's limits. */
 export const WORKGROUP_SIZE = 64;
 
-/** The compiled pipelines of one device. */
+/** The compiled pipelines of one device (only those asked for are present). */
 export type Pipelines = Record<KernelName, GPUComputePipeline>;
 
 /**
- * Reads the shaders and compiles one pipeline each.
+ * Reads the shaders and compiles one pipeline each. Deno compiles pipelines synchronously, so
+ * a caller that knows which kernels it needs names them and skips the others' cost.
  *
  * @param device The device.
+ * @param names The pipelines to build (all by default).
  * @returns Pipelines by kernel name.
  * @throws {CountdownError} When a shader file is missing or fails to compile.
  */
-export async function createPipelines(device: GPUDevice): Promise<Pipelines> {
+export async function createPipelines(
+  device: GPUDevice,
+  names: KernelName[] = Object.keys(KERNELS) as KernelName[],
+): Promise<Pipelines> {
   const out = {} as Pipelines;
   const modules = new Map<string, GPUShaderModule>();
-  for (
-    const [name, { file, constants }] of Object.entries(KERNELS) as [
-      KernelName,
-      (typeof KERNELS)[KernelName],
-    ][]
-  ) {
+  for (const name of names) {
+    const { file, constants } = KERNELS[name];
     const url = new URL(`../../shaders/${file}.wgsl`, import.meta.url);
     device.pushErrorScope("validation");
     let module = modules.get(file);
@@ -235,6 +236,7 @@ export function bindBuffers(
  * @param bindGroup From {@link bindBuffers}.
  * @param groups How many workgroups to run ({@link groupsFor} for one invocation per element).
  * @param maxPerDim The device's `maxComputeWorkgroupsPerDimension`.
+ * @param timestampWrites Where to record the pass's GPU start and end times, if profiling.
  */
 export function encodeDispatch(
   encoder: GPUCommandEncoder,
@@ -242,8 +244,9 @@ export function encodeDispatch(
   bindGroup: GPUBindGroup,
   groups: number,
   maxPerDim: number,
+  timestampWrites?: GPUComputePassTimestampWrites,
 ): void {
-  const pass = encoder.beginComputePass();
+  const pass = encoder.beginComputePass(timestampWrites ? { timestampWrites } : undefined);
   pass.setPipeline(pipeline);
   pass.setBindGroup(0, bindGroup);
   const [x, y] = dispatchGrid(groups, maxPerDim);
