@@ -5,6 +5,7 @@
  */
 
 import { helpText, parseCli } from "./src/cli.ts";
+import { removePendingTemps } from "./src/atomic_write.ts";
 import { CountdownError, UsageError } from "./src/errors.ts";
 import { generate } from "./src/generate.ts";
 import denoJson from "./deno.json" with { type: "json" };
@@ -28,7 +29,15 @@ try {
       if (opts.modelPath === null) opts.modelPath = r.weightsPath;
     }
     if (opts.generate) {
+      // Ctrl-C while generating: drop any half-written temporary file, then stop.
+      const interrupted = () => {
+        removePendingTemps();
+        say("interrupted: no GIF written");
+        Deno.exit(130);
+      };
+      Deno.addSignalListener("SIGINT", interrupted);
       const r = await generate(opts, say);
+      Deno.removeSignalListener("SIGINT", interrupted);
       console.log(
         `wrote ${r.file}: ${r.frames} frames, ${opts.imsize}×${opts.imsize}, seed ${r.seed}, ${r.backend}`,
       );

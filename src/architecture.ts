@@ -62,6 +62,8 @@ export interface PlannedLayer {
 }
 
 const MAX_DIM = 4096;
+/** Largest activation of one frame, in values (64 MiB of float32): far above any MNIST decoder. */
+export const MAX_ACTIVATION = 1 << 24;
 
 function isPositiveInt(v: unknown, max = MAX_DIM): v is number {
   return typeof v === "number" && Number.isInteger(v) && v >= 1 && v <= max;
@@ -175,6 +177,13 @@ export function planLayers(arch: Architecture): PlannedLayer[] {
     } else {
       throw new TypeError(
         `Architecture ${where}: unknown kind "${(layer as { kind?: unknown }).kind}"`,
+      );
+    }
+    if (size(outShape) > MAX_ACTIVATION) {
+      throw new TypeError(
+        `Architecture ${where}: output [${
+          outShape.join(", ")
+        }] is over ${MAX_ACTIVATION} values a frame`,
       );
     }
     planned.push({ index, layer, inShape: shape, outShape, padTop, padLeft });

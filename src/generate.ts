@@ -87,7 +87,14 @@ async function ensureFolder(dir: string): Promise<void> {
   } catch (e) {
     throw new CountdownError(`-o/--out-path ${dir} cannot be created: ${(e as Error).message}`);
   }
-  const info = await Deno.stat(dir);
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(dir);
+  } catch {
+    // Without read permission on the folder (a narrow --allow-write run) there is nothing to
+    // check here; a folder that is really a file still fails, with its reason, at write time.
+    return;
+  }
   if (!info.isDirectory) throw new CountdownError(`-o/--out-path ${dir} is a file, not a folder`);
 }
 

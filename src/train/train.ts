@@ -192,6 +192,8 @@ export async function train(o: TrainOptions, say: (line: string) => void): Promi
         lossSum += loss * n;
         seen += n;
         progress.update(b + 1, lossSum / seen, seen);
+        // The loop is synchronous tfjs work: let the event loop run so a Ctrl-C is noticed.
+        await new Promise((resolve) => setTimeout(resolve, 0));
         if (stop) break;
       }
       progress.finish();
