@@ -223,3 +223,21 @@ export function outputSize(planned: PlannedLayer[]): [number, number] {
   const last = planned[planned.length - 1].outShape;
   return [last[0], last[1]];
 }
+
+/**
+ * Useful floating-point operations to decode one frame: 2 per multiply-add, counting only taps
+ * that meet real input (a stride-s transposed convolution's inserted zeros are not work).
+ */
+export function flopsPerFrame(planned: PlannedLayer[]): number {
+  let flops = 0;
+  for (const p of planned) {
+    const l = p.layer;
+    if (l.kind === "dense") flops += 2 * size(p.inShape) * l.units;
+    if (l.kind === "conv2dTranspose") {
+      // Each input value meets each of the kH·kW·outC weights once (some taps land in the
+      // cropped border; counting them keeps the figure an upper bound of ~1–2%).
+      flops += 2 * size(p.inShape) * l.kernelSize[0] * l.kernelSize[1] * l.filters;
+    }
+  }
+  return flops;
+}

@@ -93,7 +93,10 @@ export function setDecoderWeights(
 }
 
 /** Reads a tfjs decoder's parameters out in the export layout. */
-export function getDecoderWeights(model: tf.LayersModel, arch: Architecture): Map<string, Tensor> {
+export async function getDecoderWeights(
+  model: tf.LayersModel,
+  arch: Architecture,
+): Promise<Map<string, Tensor>> {
   const planned = planLayers(arch);
   const shapes = parameterShapes(planned);
   const out = new Map<string, Tensor>();
@@ -103,7 +106,7 @@ export function getDecoderWeights(model: tf.LayersModel, arch: Architecture): Ma
     for (
       const [name, t] of [[`layers.${p.index}.kernel`, k], [`layers.${p.index}.bias`, b]] as const
     ) {
-      const data = new Float32Array(t.dataSync() as Float32Array);
+      const data = new Float32Array(await t.data() as Float32Array);
       if (t.shape.join(",") !== shapes.get(name)!.join(",")) {
         throw new RangeError(`Layer ${name} has shape [${t.shape}]`);
       }

@@ -75,6 +75,47 @@ Deno.test("decodeWeights() rejects damaged files with a reason", () => {
     ["missing", withHeader(bytes, (h) => delete h["layers.4.bias"]), /gap|stray|missing/],
     ["wrong format", withHeader(bytes, (h) => h.__metadata__.format = "other"), /format/],
     ["few anchors", withHeader(bytes, (h) => h.anchors.shape = [8, 5, 16]), /anchors/],
+    // Anchors for nine digits: shape and byte range agree, so only the format check catches it.
+    [
+      "nine digits",
+      (() => {
+        const b = withHeader(bytes, (h) => {
+          h.anchors.shape = [9, 4, 16];
+          h.anchors.data_offsets[1] -= 4 * 16 * 4;
+        });
+        return b.subarray(0, b.length - 4 * 16 * 4);
+      })(),
+      /anchors.*needs \[10/,
+    ],
+    [
+      "gap",
+      withHeader(bytes, (h) => {
+        h["layers.0.kernel"].data_offsets = h["layers.0.kernel"].data_offsets.map((o: number) =>
+          o + 4
+        );
+      }),
+      /gap|overlaps|past/,
+    ],
+    ["past the end", withHeader(bytes, (h) => h.anchors.data_offsets[1] += 4), /shape|past/],
+    [
+      "missing tensor, tiling intact",
+      (() => {
+        // Rename a tensor so the data still tiles but the architecture's name is absent.
+        return withHeader(bytes, (h) => {
+          h["renamed"] = h["layers.2.bias"];
+          delete h["layers.2.bias"];
+        });
+      })(),
+      /missing tensor "layers.2.bias"/,
+    ],
+    [
+      "shape disagrees with architecture",
+      withHeader(bytes, (h) => {
+        const [a, b] = h["layers.0.kernel"].shape;
+        h["layers.0.kernel"].shape = [b, a];
+      }),
+      /architecture needs/,
+    ],
   ];
   for (const [what, b, re] of bad) {
     assert.throws(

@@ -38,9 +38,14 @@ interface Step {
   groups: (batch: number) => number;
 }
 
+function resizeIsIdentity(shape: number[], imsize: number): boolean {
+  return shape[0] === imsize && shape[1] === imsize;
+}
+
 /** The pipelines a decoder needs: each convolution takes the blocked kernel when it can. */
-function neededKernels(w: DecoderWeights): KernelName[] {
-  const names = new Set<KernelName>(["resize", "quantize"]);
+function neededKernels(w: DecoderWeights, imsize: number): KernelName[] {
+  const names = new Set<KernelName>(["quantize"]);
+  if (!resizeIsIdentity(w.planned[w.planned.length - 1].outShape, imsize)) names.add("resize");
   for (const p of w.planned) {
     if (p.layer.kind === "dense") names.add("dense");
     if (p.layer.kind !== "conv2dTranspose") continue;
@@ -121,7 +126,7 @@ export class GpuDecoder {
     options: GpuDecoderOptions = {},
   ): Promise<GpuDecoder> {
     const device = gpu.device;
-    const pipelines: Pipelines = await createPipelines(device, neededKernels(w));
+    const pipelines: Pipelines = await createPipelines(device, neededKernels(w, imsize));
     const last = w.planned[w.planned.length - 1].outShape;
     const frameFloats = imsize * imsize;
     const maxFloats = Math.max(frameFloats, ...w.planned.map((p) => size(p.outShape)));
@@ -241,17 +246,20 @@ export class GpuDecoder {
       }
       swap();
     }
-    const mode = resizeModeFor(Math.max(last[0], last[1]), imsize);
-    const ur = uniform("resize.params");
-    steps.push({
-      name: `resize ${last[0]}×${last[1]}→${imsize}×${imsize} (${mode})`,
-      pipeline: pipelines.resize,
-      bindGroup: bindBuffers(device, pipelines.resize, [ur, src, dst]),
-      uniform: ur,
-      params: (batch) => packResizeParams(batch, last[0], last[1], 1, imsize, imsize, mode),
-      groups: (batch) => groupsFor(batch * frameFloats),
-    });
-    swap();
+    // At the decoder's own size the (half-pixel bilinear) resize is the identity: skip it.
+    if (!resizeIsIdentity(last, imsize)) {
+      const mode = resizeModeFor(Math.max(last[0], last[1]), imsize);
+      const ur = uniform("resize.params");
+      steps.push({
+        name: `resize ${last[0]}×${last[1]}→${imsize}×${imsize} (${mode})`,
+        pipeline: pipelines.resize,
+        bindGroup: bindBuffers(device, pipelines.resize, [ur, src, dst]),
+        uniform: ur,
+        params: (batch) => packResizeParams(batch, last[0], last[1], 1, imsize, imsize, mode),
+        groups: (batch) => groupsFor(batch * frameFloats),
+      });
+      swap();
+    }
     const uq = uniform("quantize.params");
     steps.push({
       name: "quantize",

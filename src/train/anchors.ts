@@ -12,27 +12,29 @@ import { mulberry32 } from "../rng.ts";
 import type { Tensor } from "../safetensors.ts";
 
 /** Encodes every image and measures each one's reconstruction error. */
-export function encodeAll(
+export async function encodeAll(
   set: MnistSet,
   encoder: tf.LayersModel,
   decoder: tf.LayersModel,
   chunk = 1000,
-): { latents: Float32Array<ArrayBuffer>; errors: Float32Array<ArrayBuffer>; latentDim: number } {
+): Promise<
+  { latents: Float32Array<ArrayBuffer>; errors: Float32Array<ArrayBuffer>; latentDim: number }
+> {
   const dim = set.rows * set.cols;
   let latents = new Float32Array(0);
   const errors = new Float32Array(set.count);
   let latentDim = 0;
   for (let start = 0; start < set.count; start += chunk) {
     const n = Math.min(chunk, set.count - start);
-    const [z, err] = tf.tidy(() => {
+    // Reads are asynchronous: the webgpu backend cannot read synchronously under Deno.
+    const [zt, et] = tf.tidy(() => {
       const x = tf.tensor4d(set.images.subarray(start * dim, (start + n) * dim), [n, 28, 28, 1]);
       const zt = encoder.predict(x) as tf.Tensor2D;
       const y = decoder.predict(zt) as tf.Tensor;
-      return [
-        zt.dataSync() as Float32Array,
-        tf.sub(y, x).square().mean([1, 2, 3]).dataSync() as Float32Array,
-      ];
+      return [zt, tf.sub(y, x).square().mean([1, 2, 3])];
     });
+    const z = await zt.data() as Float32Array, err = await et.data() as Float32Array;
+    tf.dispose([zt, et]);
     if (latentDim === 0) {
       latentDim = z.length / n;
       latents = new Float32Array(set.count * latentDim);
@@ -44,15 +46,16 @@ export function encodeAll(
 }
 
 /** Decodes latents (n, latentDim) to images (n, 784) with tfjs. */
-function decodeImages(
+async function decodeImages(
   decoder: tf.LayersModel,
   latents: Float32Array,
   n: number,
   dim: number,
-): Float32Array {
-  return tf.tidy(() =>
-    (decoder.predict(tf.tensor2d(latents, [n, dim])) as tf.Tensor).dataSync() as Float32Array
-  );
+): Promise<Float32Array> {
+  const y = tf.tidy(() => decoder.predict(tf.tensor2d(latents, [n, dim])) as tf.Tensor);
+  const out = await y.data() as Float32Array;
+  y.dispose();
+  return out;
 }
 
 /** What anchor selection found. */
@@ -69,14 +72,14 @@ export interface AnchorReport {
  * images, drawn in a seeded random order for variety; a candidate whose decoding the oracle
  * reads as another digit is skipped (up to 4k tries, then the best remaining are kept).
  */
-export function chooseAnchorLatents(
+export async function chooseAnchorLatents(
   set: MnistSet,
   encoded: { latents: Float32Array; errors: Float32Array; latentDim: number },
   decoder: tf.LayersModel,
   oracle: KnnClassifier,
   k: number,
   seed: number,
-): AnchorReport {
+): Promise<AnchorReport> {
   const { latents, errors, latentDim } = encoded;
   const data = new Float32Array(10 * k * latentDim);
   const next = mulberry32(seed);
@@ -94,7 +97,7 @@ export function chooseAnchorLatents(
       [pool[i], pool[j]] = [pool[j], pool[i]];
     }
     const tries = pool.slice(0, 4 * k);
-    const images = decodeImages(
+    const images = await decodeImages(
       decoder,
       latentsOf(latents, tries, latentDim),
       tries.length,

@@ -17,6 +17,7 @@ import {
   ENCODER_FILTERS,
   getDecoderWeights,
 } from "../model.ts";
+import type { Architecture } from "../architecture.ts";
 import { mulberry32 } from "../rng.ts";
 import { encodeWeights } from "../weights.ts";
 import { chooseAnchorLatents, encodeAll } from "./anchors.ts";
@@ -48,6 +49,10 @@ export interface TrainOptions {
   checkpointDir: string;
   /** The command line, stored in the weights' metadata. */
   command: string;
+  /** Another decoder architecture (for width and latent-size sweeps); the shipped one by default. */
+  arch?: Architecture;
+  /** Another pair of encoder widths; the shipped ones by default. */
+  encoderFilters?: [number, number];
 }
 
 /** What a training run measured. */
@@ -63,7 +68,12 @@ export interface TrainReport {
 }
 
 /** Identifies the model so that --resume refuses another model's checkpoint. */
-export const MODEL_KEY = JSON.stringify({ encoder: ENCODER_FILTERS, decoder: DECODER_ARCH });
+export function modelKey(arch: Architecture, encoderFilters: [number, number]): string {
+  return JSON.stringify({ encoder: encoderFilters, decoder: arch });
+}
+
+/** The shipped model's key. */
+export const MODEL_KEY = modelKey(DECODER_ARCH, ENCODER_FILTERS);
 
 function subset(set: MnistSet, n: number | null): MnistSet {
   if (n === null || n >= set.count) return set;
@@ -71,20 +81,22 @@ function subset(set: MnistSet, n: number | null): MnistSet {
 }
 
 /** Mean per-pixel squared error of the autoencoder over a set. */
-export function evaluate(
+export async function evaluate(
   set: MnistSet,
   encoder: tf.LayersModel,
   decoder: tf.LayersModel,
   chunk = 1000,
-): number {
+): Promise<number> {
   let sum = 0;
   for (let start = 0; start < set.count; start += chunk) {
     const n = Math.min(chunk, set.count - start);
-    sum += tf.tidy(() => {
+    const t = tf.tidy(() => {
       const x = tf.tensor4d(set.images.subarray(start * 784, (start + n) * 784), [n, 28, 28, 1]);
       const y = decoder.predict(encoder.predict(x) as tf.Tensor) as tf.Tensor;
-      return tf.sub(y, x).square().sum().dataSync()[0];
+      return tf.sub(y, x).square().sum();
     });
+    sum += (await t.data())[0];
+    t.dispose();
   }
   return sum / (set.count * 784);
 }
@@ -108,19 +120,22 @@ export async function train(o: TrainOptions, say: (line: string) => void): Promi
   }
   const checkpointPath = join(o.checkpointDir, CHECKPOINT_NAME);
   const backend = await useBackend(o.backend);
-  const encoder = buildEncoder(DECODER_ARCH.latentDim);
-  const decoder = buildDecoder(DECODER_ARCH);
+  const arch = o.arch ?? DECODER_ARCH;
+  const encoderFilters = o.encoderFilters ?? ENCODER_FILTERS;
+  const key = modelKey(arch, encoderFilters);
+  const encoder = buildEncoder(arch.latentDim, encoderFilters);
+  const decoder = buildDecoder(arch);
   const optimizer = tf.train.adam(LEARNING_RATE);
   let startEpoch = 0;
   let history: number[] = [];
   if (o.resume) {
-    const state = await loadCheckpoint(o.resume, MODEL_KEY);
+    const state = await loadCheckpoint(o.resume, key);
     // Adam's moments only exist after a first step; make them, then overwrite them.
     optimizer.minimize(() =>
       tf.tidy(() =>
         tf.add(
           tf.mul(encoder.apply(tf.zeros([1, 28, 28, 1])) as tf.Tensor, 0).sum(),
-          tf.mul(decoder.apply(tf.zeros([1, 16])) as tf.Tensor, 0).sum(),
+          tf.mul(decoder.apply(tf.zeros([1, arch.latentDim])) as tf.Tensor, 0).sum(),
         ) as tf.Scalar
       )
     );
@@ -175,17 +190,18 @@ export async function train(o: TrainOptions, say: (line: string) => void): Promi
         const ids = order.slice(b * o.batchSize, (b + 1) * o.batchSize);
         ids.forEach((id, j) => batch.set(data.images.subarray(id * 784, (id + 1) * 784), j * 784));
         const n = ids.length;
-        const loss = tf.tidy(() => {
-          const x = tf.tensor4d(batch.subarray(0, n * 784), [n, 28, 28, 1]);
-          return optimizer.minimize(
-            () =>
-              tf.losses.meanSquaredError(
-                x,
-                decoder.apply(encoder.apply(x)) as tf.Tensor,
-              ) as tf.Scalar,
-            true,
-          )!.dataSync()[0];
-        });
+        const x = tf.tensor4d(batch.subarray(0, n * 784), [n, 28, 28, 1]);
+        const lossTensor = optimizer.minimize(
+          () =>
+            tf.losses.meanSquaredError(
+              x,
+              decoder.apply(encoder.apply(x)) as tf.Tensor,
+            ) as tf.Scalar,
+          true,
+        )!;
+        // An asynchronous read: the webgpu backend cannot read synchronously under Deno.
+        const loss = (await lossTensor.data())[0];
+        tf.dispose([x, lossTensor]);
         if (!Number.isFinite(loss)) {
           throw new CountdownError(`Training diverged at epoch ${epoch + 1} (loss ${loss})`);
         }
@@ -203,7 +219,7 @@ export async function train(o: TrainOptions, say: (line: string) => void): Promi
         break;
       }
       const secs = progress.elapsed();
-      const testLoss = evaluate(test, encoder, decoder);
+      const testLoss = await evaluate(test, encoder, decoder);
       history.push(testLoss);
       report.epochSeconds.push(secs);
       report.trainLoss.push(lossSum / seen);
@@ -216,7 +232,7 @@ export async function train(o: TrainOptions, say: (line: string) => void): Promi
       if ((epoch + 1) % o.saveInterval === 0 || epoch + 1 === o.epochs) {
         await saveCheckpoint(
           checkpointPath,
-          await captureState(epoch + 1, MODEL_KEY, o.seed, encoder, decoder, optimizer, history),
+          await captureState(epoch + 1, key, o.seed, encoder, decoder, optimizer, history),
         );
         console.log(`checkpoint ${checkpointPath} (epoch ${epoch + 1})`);
       }
@@ -227,15 +243,15 @@ export async function train(o: TrainOptions, say: (line: string) => void): Promi
   if (report.stopped) return report;
 
   const t = performance.now();
-  const encoded = encodeAll(data, encoder, decoder);
+  const encoded = await encodeAll(data, encoder, decoder);
   const oracle = new KnnClassifier(data, 3);
   const k = Math.min(ANCHORS_PER_DIGIT, Math.floor(data.count / 10));
-  const chosen = chooseAnchorLatents(data, encoded, decoder, oracle, Math.max(1, k), o.seed);
+  const chosen = await chooseAnchorLatents(data, encoded, decoder, oracle, Math.max(1, k), o.seed);
   report.oracleAccuracy = chosen.oracleAccuracy;
-  const finalTest = history[history.length - 1] ?? evaluate(test, encoder, decoder);
+  const finalTest = history[history.length - 1] ?? await evaluate(test, encoder, decoder);
   const bytes = encodeWeights(
-    DECODER_ARCH,
-    getDecoderWeights(decoder, DECODER_ARCH),
+    arch,
+    await getDecoderWeights(decoder, arch),
     chosen.anchors,
     {
       command: o.command,
@@ -243,7 +259,7 @@ export async function train(o: TrainOptions, say: (line: string) => void): Promi
       trainSamples: String(data.count),
       testMse: finalTest.toFixed(6),
       anchorOracleAccuracy: chosen.oracleAccuracy.toFixed(4),
-      encoder: JSON.stringify({ filters: ENCODER_FILTERS }),
+      encoder: JSON.stringify({ filters: encoderFilters }),
     },
   );
   try {
