@@ -28,6 +28,19 @@ try {
       if (r.stopped) Deno.exit(130);
       if (opts.modelPath === null) opts.modelPath = r.weightsPath;
     }
+    if (opts.bench) {
+      const { runBench, summary } = await import("./src/bench/bench.ts");
+      const { DEFAULT_WEIGHTS_URL, loadWeights } = await import("./src/weights.ts");
+      const weights = await loadWeights(opts.modelPath ?? DEFAULT_WEIGHTS_URL);
+      const report = await runBench(weights, {
+        quick: opts.quick,
+        outDir: opts.outPath,
+        command: `main.ts ${Deno.args.join(" ")}`,
+        log: (line) => console.log(line),
+      });
+      console.log(summary(report));
+      console.log(`wrote ${opts.outPath}/bench.json and ${opts.outPath}/bench.svg`);
+    }
     if (opts.generate) {
       // Ctrl-C while generating: drop any half-written temporary file, then stop.
       const interrupted = () => {

@@ -24,6 +24,8 @@ export const MAX_FRAME_BYTES = 1 << 30;
 export interface Options {
   help: boolean;
   version: boolean;
+  bench: boolean;
+  quick: boolean;
   debug: boolean;
   train: boolean;
   generate: boolean;
@@ -207,6 +209,12 @@ export const FLAGS: Flag[] = [
     default: "auto",
     help: "auto, gpu (WebGPU) or cpu (TypeScript)",
   },
+  {
+    long: "bench",
+    type: "boolean",
+    help: "benchmark decode throughput (writes bench.json, bench.svg to -o)",
+  },
+  { long: "quick", type: "boolean", help: "with --bench: a reduced set, under a minute" },
   { long: "debug", type: "boolean", help: "show stack traces" },
   { long: "help", short: "h", type: "boolean", help: "show this table" },
   { long: "version", type: "boolean", help: "show the version" },
@@ -324,9 +332,11 @@ export function parseCli(args: string[]): Options {
   const opts: Options = {
     help: values.help === true,
     version: values.version === true,
+    bench: values.bench === true,
+    quick: values.quick === true,
     debug: values.debug === true,
     train,
-    generate: values.generate === true || !train,
+    generate: values.generate === true || (!train && values.bench !== true),
     epochs: int("epochs", 1, 100000),
     batchSize: int("batch-size", 1, 60000),
     saveInterval: int("save-interval", 1, 100000),

@@ -63,6 +63,11 @@ export interface GpuDecoderOptions {
   maxChunkFrames?: number;
   /** Record each kernel's GPU time with timestamp queries (where the adapter has them). */
   profile?: boolean;
+  /**
+   * Return the last layer's float32 output (4 bytes a pixel) instead of grey levels; `imsize`
+   * must then be the decoder's own output size. The benchmark compares this with tfjs.
+   */
+  floatOutput?: boolean;
 }
 
 /** GPU time of one kernel over a whole decode call, summed over chunks. */
@@ -159,10 +164,19 @@ export class GpuDecoder {
       STORAGE | GPUBufferUsage.COPY_DST,
       "latents",
     );
-    const ping = make(chunkFrames * maxFloats * 4, STORAGE, "ping");
-    const pong = make(chunkFrames * maxFloats * 4, STORAGE, "pong");
-    const frameBytes = imsize * imsize;
-    const outBytes = make(chunkFrames * frameBytes, STORAGE | GPUBufferUsage.COPY_SRC, "frames");
+    const float = options.floatOutput === true;
+    if (float && !resizeIsIdentity(last, imsize)) {
+      throw new RangeError(
+        `Float output needs imsize ${last[0]}, the decoder's own size: got ${imsize}`,
+      );
+    }
+    const actUsage = STORAGE | (float ? GPUBufferUsage.COPY_SRC : 0);
+    const ping = make(chunkFrames * maxFloats * 4, actUsage, "ping");
+    const pong = make(chunkFrames * maxFloats * 4, actUsage, "pong");
+    const frameBytes = float ? frameFloats * 4 : imsize * imsize;
+    let outBytes = float
+      ? ping
+      : make(chunkFrames * frameBytes, STORAGE | GPUBufferUsage.COPY_SRC, "frames");
     const readback = make(
       chunkFrames * frameBytes,
       GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
@@ -261,14 +275,15 @@ export class GpuDecoder {
       swap();
     }
     const uq = uniform("quantize.params");
-    steps.push({
-      name: "quantize",
-      pipeline: pipelines.quantize,
-      bindGroup: bindBuffers(device, pipelines.quantize, [uq, src, outBytes]),
-      uniform: uq,
-      params: (batch) => packQuantizeParams(batch * frameFloats),
-      groups: (batch) => groupsFor(Math.ceil((batch * frameFloats) / 4)),
-    });
+    if (float) outBytes = src;
+    else {steps.push({
+        name: "quantize",
+        pipeline: pipelines.quantize,
+        bindGroup: bindBuffers(device, pipelines.quantize, [uq, src, outBytes]),
+        uniform: uq,
+        params: (batch) => packQuantizeParams(batch * frameFloats),
+        groups: (batch) => groupsFor(Math.ceil((batch * frameFloats) / 4)),
+      });}
     const decoder = new GpuDecoder(
       gpu,
       chunkFrames,
@@ -349,6 +364,32 @@ export class GpuDecoder {
       }
     }
     return out;
+  }
+
+  /**
+   * Runs the kernels of one chunk `reps` times in a single submit, with only a 4-byte readback at
+   * the end, and returns the wall time in milliseconds. Two such calls give the GPU time of a
+   * pass without the fixed cost of a readback, on adapters without timestamp queries.
+   */
+  async timeDispatches(batch: number, reps: number): Promise<number> {
+    if (batch > this.chunkFrames) {
+      throw new RangeError(`Batch ${batch} is over a chunk (${this.chunkFrames})`);
+    }
+    const device = this.#gpu.device;
+    const maxPerDim = device.limits.maxComputeWorkgroupsPerDimension;
+    for (const s of this.#steps) device.queue.writeBuffer(s.uniform, 0, s.params(batch));
+    const start = performance.now();
+    const encoder = device.createCommandEncoder();
+    for (let r = 0; r < reps; r++) {
+      for (const s of this.#steps) {
+        encodeDispatch(encoder, s.pipeline, s.bindGroup, s.groups(batch), maxPerDim);
+      }
+    }
+    encoder.copyBufferToBuffer(this.#outBytes, 0, this.#readback, 0, 4);
+    device.queue.submit([encoder.finish()]);
+    await this.#readback.mapAsync(GPUMapMode.READ, 0, 4);
+    this.#readback.unmap();
+    return performance.now() - start;
   }
 
   /** Frees the GPU buffers (the device stays open). */

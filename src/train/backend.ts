@@ -9,7 +9,7 @@ import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import "@tensorflow/tfjs-backend-webgpu";
 import { CountdownError } from "../errors.ts";
 import { findAdapter } from "../gpu/device.ts";
-import { registerWasmConvGradients } from "./wasm_kernels.ts";
+import { registerWasmConvGradients, restoreStockWasmKernels } from "./wasm_kernels.ts";
 
 /** Backends a user may ask for. */
 export type BackendChoice = "auto" | "wasm" | "webgpu" | "cpu";
@@ -19,11 +19,13 @@ const WASM_DIR = new URL("../../node_modules/@tensorflow/tfjs-backend-wasm/dist/
 
 /**
  * Sets the tfjs backend: `auto` takes webgpu on a real (non-fallback) adapter, wasm otherwise.
+ * On wasm, the project's convolution-gradient kernels are registered unless `fastConvGradients`
+ * is false (the benchmark races stock tfjs, as a user would run it).
  *
  * @returns The backend's name.
  * @throws {CountdownError} When the chosen backend cannot start.
  */
-export async function useBackend(choice: BackendChoice): Promise<string> {
+export async function useBackend(choice: BackendChoice, fastConvGradients = true): Promise<string> {
   let name: string = choice;
   if (choice === "auto") {
     const adapter = await findAdapter();
@@ -33,7 +35,8 @@ export async function useBackend(choice: BackendChoice): Promise<string> {
   }
   if (name === "wasm") {
     setWasmPaths(decodeURIComponent(WASM_DIR.pathname));
-    registerWasmConvGradients();
+    if (fastConvGradients) registerWasmConvGradients();
+    else restoreStockWasmKernels();
   }
   let ok = false;
   try {

@@ -198,8 +198,27 @@ export function conv2dBackpropInput(
   return dx;
 }
 
+let stockBackpropInput: tf.KernelConfig | undefined;
+
+/** Puts tfjs-wasm's own Conv2DBackpropInput back (and drops the filter gradient it lacks). */
+export function restoreStockWasmKernels(): void {
+  if (!stockBackpropInput) return;
+  tf.unregisterKernel("Conv2DBackpropInput", "wasm");
+  tf.registerKernel(stockBackpropInput);
+  // A kernel's setup (binding its wasm function) runs when the backend starts; if it started
+  // while ours was registered, the stock kernel was never set up.
+  const started = tf.findBackend("wasm");
+  if (started && stockBackpropInput.setupFunc) stockBackpropInput.setupFunc(started);
+  if (tf.getKernel("Conv2DBackpropFilter", "wasm")) {
+    tf.unregisterKernel("Conv2DBackpropFilter", "wasm");
+  }
+  stockBackpropInput = undefined;
+}
+
 /** Registers both kernels for the wasm backend (replacing its own Conv2DBackpropInput). */
 export function registerWasmConvGradients(): void {
+  if (stockBackpropInput) return;
+  stockBackpropInput = tf.getKernel("Conv2DBackpropInput", "wasm") as tf.KernelConfig | undefined;
   if (tf.getKernel("Conv2DBackpropInput", "wasm")) {
     tf.unregisterKernel("Conv2DBackpropInput", "wasm");
   }
