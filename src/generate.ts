@@ -55,8 +55,13 @@ export async function decodeFrames(
         t = performance.now();
         const pixels = await decoder.decode(latents, frames);
         timings.decode = (performance.now() - t) / 1000;
-        for (const st of decoder.stepTimes) {
-          if (profile) warn(`gpu ${st.name}: ${st.ms.toFixed(1)} ms`);
+        if (profile) {
+          // llvmpipe's GL path accepts timestamp queries but writes zeros into them.
+          if (decoder.stepTimes.some((st) => st.ms > 0)) {
+            for (const st of decoder.stepTimes) warn(`gpu ${st.name}: ${st.ms.toFixed(1)} ms`);
+          } else {
+            warn("per-kernel GPU times unavailable: this adapter's timestamp queries read zero");
+          }
         }
         decoder.destroy();
         if (lost) throw new CountdownError(lost);

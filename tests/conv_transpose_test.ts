@@ -162,6 +162,9 @@ Deno.test({
             ),
           );
           assertClose(got, want, 1e-5, `${label(d)} ${act}`);
+          if (act === "linear") {
+            assertClose(got, convTransposeNaive(x, w, bias, d), 1e-5, `${label(d)} vs definition`);
+          }
         }
       }
     } finally {
@@ -200,6 +203,14 @@ Deno.test({
             ),
           );
           assertClose(got, want, 1e-5, `${label(d)} outC ${d.outC} ${act}`);
+          if (act === "linear") {
+            assertClose(
+              got,
+              convTransposeNaive(x, w, bias, d),
+              1e-5,
+              `${label(d)} outC ${d.outC} vs definition`,
+            );
+          }
         }
       }
     } finally {
