@@ -11,11 +11,11 @@ import { type Architecture, parameterShapes, planLayers } from "./architecture.t
 import type { Tensor } from "./safetensors.ts";
 
 /**
- * The decoder that ships: 16 → dense 7·7·32 → convT 32 → convT 16 → convT 1 (3×3, sigmoid).
- * Why these sizes is in weights/README.md.
+ * The decoder that ships: 32 → dense 7·7·32 → convT 32 → convT 16 → convT 1 (3×3, sigmoid).
+ * Why these sizes (a measured sweep of latent size and widths) is in weights/README.md.
  */
 export const DECODER_ARCH: Architecture = {
-  latentDim: 16,
+  latentDim: 32,
   layers: [
     { kind: "dense", units: 7 * 7 * 32, activation: "relu" },
     { kind: "reshape", shape: [7, 7, 32] },

@@ -50,8 +50,11 @@ Deno.test("every keyframe of -a 9 -z 0 is read as the digit it should be, for se
   for (const seed of [1, 2, 3, 7, 42]) {
     const path = latentPath(weights.anchors, 9, 0, 30, "lerp", seed);
     const digits = keyframeDigits(9, 0);
-    const keyLatents = new Float32Array(digits.length * 16);
-    digits.forEach((_, k) => keyLatents.set(path.subarray(k * 30 * 16, (k * 30 + 1) * 16), k * 16));
+    const dim = weights.arch.latentDim;
+    const keyLatents = new Float32Array(digits.length * dim);
+    digits.forEach((_, k) =>
+      keyLatents.set(path.subarray(k * 30 * dim, (k * 30 + 1) * dim), k * dim)
+    );
     const images = decodeToFloat(weights, keyLatents, digits.length);
     digits.forEach((digit, k) => {
       assert.equal(
