@@ -20,44 +20,45 @@ function compareFrames(got: Uint8Array, want: Uint8Array): { maxDiff: number; di
 const gpuTest = (name: string, fn: () => Promise<void>) =>
   Deno.test({ name, ignore: !adapter, sanitizeResources: false, sanitizeOps: false, fn });
 
-gpuTest("the GPU decoder matches the reference at batch 1, 7, 270 and across chunks", async () => {
-  const { gpu } = await openTestGpu();
-  const { weights } = randomWeights(SMALL_ARCH, 3);
-  try {
-    for (
-      const [batch, imsize, maxChunkFrames] of [[1, 128, undefined], [7, 64, undefined], [
-        270,
-        32,
-        undefined,
-      ], [
-        150,
-        28,
-        64,
-      ]] as [number, number, number | undefined][]
-    ) {
-      const decoder = await GpuDecoder.create(gpu, weights, imsize, { maxChunkFrames });
-      if (maxChunkFrames) {
-        assert.ok(batch > decoder.chunkFrames, "the batch must span several chunks");
+gpuTest(
+  "the GPU decoder matches the reference at batch 1, 7, 270, shrinking, and across chunks",
+  async () => {
+    const { gpu } = await openTestGpu();
+    const { weights } = randomWeights(SMALL_ARCH, 3);
+    try {
+      for (
+        const [batch, imsize, maxChunkFrames] of [
+          [1, 128, undefined], // enlarge: fused bilinear resize + quantise
+          [7, 64, undefined],
+          [270, 32, undefined],
+          [5, 13, undefined], // shrink: area resize, frames not a multiple of 4 bytes
+          [150, 28, 64], // the decoder's own size (no resize), across three chunks
+        ] as [number, number, number | undefined][]
+      ) {
+        const decoder = await GpuDecoder.create(gpu, weights, imsize, { maxChunkFrames });
+        if (maxChunkFrames) {
+          assert.ok(batch > decoder.chunkFrames, "the batch must span several chunks");
+        }
+        const latents = randomArray(batch * SMALL_ARCH.latentDim, batch, -2, 2);
+        const got = await decoder.decode(latents, batch);
+        decoder.destroy();
+        const want = decodeReference(weights, latents, batch, imsize);
+        const { maxDiff, differing } = compareFrames(got, want);
+        // Float sums in another order may land a value on the other side of a rounding step.
+        assert.ok(maxDiff <= 1, `batch ${batch}: a pixel differs by ${maxDiff} grey levels`);
+        assert.ok(
+          differing <= got.length * 1e-3,
+          `batch ${batch}: ${differing} of ${got.length} pixels differ`,
+        );
+        // The frames are not trivially flat: the test would otherwise pass on a blank decoder.
+        const distinct = new Set(want).size;
+        assert.ok(distinct > 20, `batch ${batch}: only ${distinct} grey levels in the reference`);
       }
-      const latents = randomArray(batch * SMALL_ARCH.latentDim, batch, -2, 2);
-      const got = await decoder.decode(latents, batch);
-      decoder.destroy();
-      const want = decodeReference(weights, latents, batch, imsize);
-      const { maxDiff, differing } = compareFrames(got, want);
-      // Float sums in another order may land a value on the other side of a rounding step.
-      assert.ok(maxDiff <= 1, `batch ${batch}: a pixel differs by ${maxDiff} grey levels`);
-      assert.ok(
-        differing <= got.length * 1e-3,
-        `batch ${batch}: ${differing} of ${got.length} pixels differ`,
-      );
-      // The frames are not trivially flat: the test would otherwise pass on a blank decoder.
-      const distinct = new Set(want).size;
-      assert.ok(distinct > 20, `batch ${batch}: only ${distinct} grey levels in the reference`);
+    } finally {
+      gpu.device.destroy();
     }
-  } finally {
-    gpu.device.destroy();
-  }
-});
+  },
+);
 
 gpuTest("a chunk limit from the device's buffer limits splits large batches", async () => {
   const { gpu } = await openTestGpu();

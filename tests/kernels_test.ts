@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { packDenseParams, packQuantizeParams, packResizeParams } from "../src/gpu/kernels.ts";
+import {
+  packDenseParams,
+  packQuantizeParams,
+  packResizeParams,
+  packResizeQuantizeParams,
+} from "../src/gpu/kernels.ts";
 import {
   activationCode,
   axisWeights,
@@ -129,6 +134,45 @@ gpuTest(
         maxDiff = Math.max(maxDiff, d);
       }
       assert.equal(maxDiff, 0, `quantize n=${n}: ${diffs} bytes differ, by up to ${maxDiff}`);
+    }
+  },
+);
+
+gpuTest(
+  "resize_quantize.wgsl gives the reference's resized grey levels (within one level)",
+  async ({ gpu, pipelines }) => {
+    const cases: [number, number, number, number, number, ResizeMode][] = [
+      [3, 28, 28, 128, 128, "bilinear"],
+      [3, 28, 28, 13, 13, "area"],
+      [2, 28, 28, 8, 8, "area"],
+      [1, 7, 9, 33, 31, "bilinear"],
+    ];
+    for (const [batch, inH, inW, outH, outW, mode] of cases) {
+      const x = randomArray(batch * inH * inW, outH + inW, -0.1, 1.1);
+      const want = quantizeForward(resizeForward(x, batch, inH, inW, 1, outH, outW, mode));
+      const n = want.length;
+      const got = new Uint8Array(
+        await runKernel(
+          gpu.device,
+          pipelines.resize_quantize,
+          packResizeQuantizeParams(batch, inH, inW, outH, outW, mode),
+          [x],
+          n,
+          Math.ceil(n / 4),
+        ),
+      );
+      let worst = 0, differing = 0;
+      for (let i = 0; i < n; i++) {
+        const d = Math.abs(got[i] - want[i]);
+        worst = Math.max(worst, d);
+        if (d) differing++;
+      }
+      // Float sums in another order can cross a rounding step: one level, rarely.
+      assert.ok(worst <= 1, `${inH}×${inW}→${outH}×${outW} ${mode}: off by ${worst}`);
+      assert.ok(
+        differing <= n * 1e-3,
+        `${inH}×${inW}→${outH}×${outW} ${mode}: ${differing} of ${n} differ`,
+      );
     }
   },
 );

@@ -23,7 +23,7 @@ import {
   packConvTransposeParams,
   packDenseParams,
   packQuantizeParams,
-  packResizeParams,
+  packResizeQuantizeParams,
   type Pipelines,
   planBlocked,
 } from "./kernels.ts";
@@ -44,8 +44,9 @@ function resizeIsIdentity(shape: number[], imsize: number): boolean {
 
 /** The pipelines a decoder needs: each convolution takes the blocked kernel when it can. */
 function neededKernels(w: DecoderWeights, imsize: number): KernelName[] {
-  const names = new Set<KernelName>(["quantize"]);
-  if (!resizeIsIdentity(w.planned[w.planned.length - 1].outShape, imsize)) names.add("resize");
+  const names = new Set<KernelName>();
+  const identity = resizeIsIdentity(w.planned[w.planned.length - 1].outShape, imsize);
+  names.add(identity ? "quantize" : "resize_quantize");
   for (const p of w.planned) {
     if (p.layer.kind === "dense") names.add("dense");
     if (p.layer.kind !== "conv2dTranspose") continue;
@@ -260,30 +261,31 @@ export class GpuDecoder {
       }
       swap();
     }
-    // At the decoder's own size the (half-pixel bilinear) resize is the identity: skip it.
-    if (!resizeIsIdentity(last, imsize)) {
-      const mode = resizeModeFor(Math.max(last[0], last[1]), imsize);
-      const ur = uniform("resize.params");
-      steps.push({
-        name: `resize ${last[0]}×${last[1]}→${imsize}×${imsize} (${mode})`,
-        pipeline: pipelines.resize,
-        bindGroup: bindBuffers(device, pipelines.resize, [ur, src, dst]),
-        uniform: ur,
-        params: (batch) => packResizeParams(batch, last[0], last[1], 1, imsize, imsize, mode),
-        groups: (batch) => groupsFor(batch * frameFloats),
-      });
-      swap();
-    }
     const uq = uniform("quantize.params");
-    if (float) outBytes = src;
-    else {steps.push({
+    if (float) {
+      outBytes = src;
+    } else if (resizeIsIdentity(last, imsize)) {
+      // At the decoder's own size the (half-pixel bilinear) resize is the identity: skip it.
+      steps.push({
         name: "quantize",
         pipeline: pipelines.quantize,
         bindGroup: bindBuffers(device, pipelines.quantize, [uq, src, outBytes]),
         uniform: uq,
         params: (batch) => packQuantizeParams(batch * frameFloats),
         groups: (batch) => groupsFor(Math.ceil((batch * frameFloats) / 4)),
-      });}
+      });
+    } else {
+      // Resize and quantise in one pass: no float image of the output size is written.
+      const mode = resizeModeFor(Math.max(last[0], last[1]), imsize);
+      steps.push({
+        name: `resize_quantize ${last[0]}×${last[1]}→${imsize}×${imsize} (${mode})`,
+        pipeline: pipelines.resize_quantize,
+        bindGroup: bindBuffers(device, pipelines.resize_quantize, [uq, src, outBytes]),
+        uniform: uq,
+        params: (batch) => packResizeQuantizeParams(batch, last[0], last[1], imsize, imsize, mode),
+        groups: (batch) => groupsFor(Math.ceil((batch * frameFloats) / 4)),
+      });
+    }
     const decoder = new GpuDecoder(
       gpu,
       chunkFrames,

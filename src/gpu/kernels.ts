@@ -15,7 +15,8 @@ export type KernelName =
   | "conv_transpose_blocked_cov1"
   | "conv_transpose_blocked_cov2"
   | "resize"
-  | "quantize";
+  | "quantize"
+  | "resize_quantize";
 
 /** Each pipeline's shader file and override constants (besides WG). */
 const KERNELS: Record<KernelName, { file: string; constants?: Record<string, number> }> = {
@@ -25,6 +26,7 @@ const KERNELS: Record<KernelName, { file: string; constants?: Record<string, num
   conv_transpose_blocked_cov2: { file: "conv_transpose_blocked", constants: { COV: 2 } },
   resize: { file: "resize" },
   quantize: { file: "quantize" },
+  resize_quantize: { file: "resize_quantize" },
 };
 
 /** Invocations per workgroup (the shaders' `override WG`); 64 is within every adapter's limits. */
@@ -205,6 +207,18 @@ export function packResizeParams(
   mode: ResizeMode,
 ): Uint32Array<ArrayBuffer> {
   return Uint32Array.of(batch, inH, inW, channels, outH, outW, mode === "bilinear" ? 0 : 1, 0);
+}
+
+/** Mirrors `Params` in shaders/resize_quantize.wgsl (one-channel images). */
+export function packResizeQuantizeParams(
+  batch: number,
+  inH: number,
+  inW: number,
+  outH: number,
+  outW: number,
+  mode: ResizeMode,
+): Uint32Array<ArrayBuffer> {
+  return Uint32Array.of(batch, inH, inW, outH, outW, mode === "bilinear" ? 0 : 1, 0, 0);
 }
 
 /** Mirrors `Params` in shaders/quantize.wgsl. */
