@@ -41,7 +41,9 @@ const VALUES = [
   "NaN",
 ];
 
-function randomArgs(next: () => number): string[] {
+/** A random command line; flags whose long name is in `exclude` are never drawn. */
+function randomArgs(next: () => number, exclude: string[] = []): string[] {
+  const flags = FLAGS.filter((f) => !exclude.includes(f.long));
   const args: string[] = [];
   const n = Math.floor(next() * 6);
   for (let i = 0; i < n; i++) {
@@ -50,8 +52,7 @@ function randomArgs(next: () => number): string[] {
       args.push(["--nope", "-q", "stray", "--", "-"][Math.floor(next() * 5)]);
       continue;
     }
-    const f = FLAGS[Math.floor(next() * FLAGS.length)];
-    // Training and help flags would start other jobs; the in-process fuzz only parses.
+    const f = flags[Math.floor(next() * flags.length)];
     const name = f.short && next() < 0.5 ? `-${f.short}` : `--${f.long}`;
     if (f.type === "boolean") args.push(name);
     else if (next() < 0.9) args.push(name, VALUES[Math.floor(next() * VALUES.length)]);
@@ -147,12 +148,14 @@ Deno.test("main.ts end to end on random flags and damaged weights: exit 0, 1 or 
   const { bytes } = randomWeights(SMALL_ARCH, 9, 2);
   const dir = await Deno.makeTempDir();
   let cases = 0;
+  const codes = [0, 0, 0];
   for (let i = 0; i < 60; i++) {
     const out = join(dir, `out${i}`);
     const weights = join(dir, `w${i}.safetensors`);
-    await Deno.writeFile(weights, i % 2 === 0 ? damage(bytes, next) : bytes);
-    // Keep runs small (few steps, small frames; the random flags come after and may override);
-    // --debug is left out on purpose: it prints traces by design.
+    // Even cases: a damaged weights file with valid flags. Odd cases: random flags, sound weights.
+    const damaged = i % 2 === 0;
+    await Deno.writeFile(weights, damaged ? damage(bytes, next) : bytes);
+    const a = Math.floor(next() * 10), z = (a + 1 + Math.floor(next() * 9)) % 10;
     const args = [
       "-m",
       weights,
@@ -162,19 +165,34 @@ Deno.test("main.ts end to end on random flags and damaged weights: exit 0, 1 or 
       "2",
       "-i",
       "16",
-      ...randomArgs(next).filter((a) =>
-        !/^-(t|-train|h|-help|m|-model-path|o|-out-path|-debug)$/.test(a)
-      ),
+      ...(damaged ? ["-a", String(a), "-z", String(z)] : randomArgs(next, [
+        // Jobs other than generating, sizes (a big -n or -i is legitimate work, not a fault) and
+        // --debug (traces by design) stay out of the draw.
+        "train",
+        "help",
+        "bench",
+        "quick",
+        "debug",
+        "model-path",
+        "out-path",
+        "n-steps",
+        "imsize",
+        "version",
+      ])),
     ];
+    // A run that takes a minute at these sizes has hung.
     const r = await new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", join(ROOT, "main.ts"), ...args],
       cwd: ROOT,
       stdout: "piped",
       stderr: "piped",
+      signal: AbortSignal.timeout(60_000),
     }).output();
+    assert.ok(r.signal === null, `${JSON.stringify(args.slice(4))}: killed after 60 s (hung?)`);
     const stderr = new TextDecoder().decode(r.stderr);
     const what = JSON.stringify(args.slice(4));
     assert.ok([0, 1, 2].includes(r.code), `${what}: exit ${r.code}`);
+    codes[r.code]++;
     assert.doesNotMatch(stderr, /internal error|\bat .*:\d+:\d+/, `${what}: ${stderr}`);
     if (r.code !== 0) {
       assert.equal(stderr.trim().split("\n").length, 1, `${what}: ${stderr}`);
@@ -186,6 +204,11 @@ Deno.test("main.ts end to end on random flags and damaged weights: exit 0, 1 or 
     }
     cases++;
   }
-  console.log(`fuzz: ${cases} end-to-end runs`);
+  console.log(
+    `fuzz: ${cases} end-to-end runs: ${codes[0]} made a GIF, ${codes[1]} runtime errors, ${
+      codes[2]
+    } usage errors`,
+  );
+  assert.ok(codes.every((c) => c > 0), "the draw reaches success and both kinds of error");
   await Deno.remove(dir, { recursive: true });
 });
