@@ -177,3 +177,18 @@ Deno.test({
     );
   },
 });
+
+Deno.test("--debug adds the stack trace; a missing nested output folder is created", async () => {
+  const dir = await Deno.makeTempDir();
+  const plain = await finish(spawn(["-m", join(dir, "missing.safetensors")]));
+  assert.equal(plain.code, 1);
+  assert.doesNotMatch(plain.stderr, /\n\s+at /);
+  const debug = await finish(spawn(["-m", join(dir, "missing.safetensors"), "--debug"]));
+  assert.equal(debug.code, 1);
+  assert.match(debug.stderr, /\n\s+at .*weights\.ts/, "the trace names the source");
+  const nested = join(dir, "a", "b", "c");
+  const ok = await finish(spawn(["-a", "1", "-z", "0", "-n", "2", "-o", nested]));
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.deepEqual(names(nested), ["countdown.gif"]);
+  await Deno.remove(dir, { recursive: true });
+});
