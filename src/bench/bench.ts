@@ -20,7 +20,7 @@ import { latentPath } from "../path.ts";
 import { decodeToFloat } from "../reference.ts";
 import type { DecoderWeights } from "../weights.ts";
 import { measureCopyGbps, measureFmaGflops } from "./ceiling.ts";
-import { frameFloats, type Impl, referenceImpl, tfjsImpl, wgslImpl } from "./impls.ts";
+import { type Impl, referenceImpl, tfjsImpl, wgslImpl } from "./impls.ts";
 import { chartSvg } from "./svg.ts";
 
 /** Batch sizes of a full run and of `--quick`. */

@@ -6,7 +6,6 @@
  * @module
  */
 
-import { size } from "../architecture.ts";
 import { type Gpu } from "../gpu/device.ts";
 import { GpuDecoder } from "../gpu/decoder.ts";
 import { decodeToFloat } from "../reference.ts";
@@ -90,9 +89,4 @@ export function referenceImpl(w: DecoderWeights, maxBatch: number): Impl {
     run: (latents, batch) => Promise.resolve(decodeToFloat(w, latents, batch)),
     dispose: () => Promise.resolve(),
   };
-}
-
-/** Floats of output per frame. */
-export function frameFloats(w: DecoderWeights): number {
-  return size(w.planned[w.planned.length - 1].outShape);
 }
