@@ -6,7 +6,13 @@
  * @module
  */
 
-import { type Activation, ACTIVATIONS, size } from "./architecture.ts";
+import {
+  type Activation,
+  ACTIVATIONS,
+  type ConvTransposeLayer,
+  type PlannedLayer,
+  size,
+} from "./architecture.ts";
 import type { DecoderWeights } from "./weights.ts";
 
 /** Applies an activation to one value (twin of `activate()` in the shaders). */
@@ -67,6 +73,26 @@ export interface ConvTransposeDims {
   strideW: number;
   padTop: number;
   padLeft: number;
+}
+
+/** The sizes of a planned transposed-convolution layer for a batch (shared by the GPU path). */
+export function convTransposeDims(p: PlannedLayer, batch: number): ConvTransposeDims {
+  const l = p.layer as ConvTransposeLayer;
+  return {
+    batch,
+    inH: p.inShape[0],
+    inW: p.inShape[1],
+    inC: p.inShape[2],
+    outH: p.outShape[0],
+    outW: p.outShape[1],
+    outC: p.outShape[2],
+    kH: l.kernelSize[0],
+    kW: l.kernelSize[1],
+    strideH: l.strides[0],
+    strideW: l.strides[1],
+    padTop: p.padTop,
+    padLeft: p.padLeft,
+  };
 }
 
 /**
@@ -210,21 +236,7 @@ export function decodeToFloat(
     if (l.kind === "dense") {
       x = denseForward(x, batch, kernel, bias, size(p.inShape), l.units, l.activation);
     } else {
-      x = convTransposeForward(x, kernel, bias, {
-        batch,
-        inH: p.inShape[0],
-        inW: p.inShape[1],
-        inC: p.inShape[2],
-        outH: p.outShape[0],
-        outW: p.outShape[1],
-        outC: p.outShape[2],
-        kH: l.kernelSize[0],
-        kW: l.kernelSize[1],
-        strideH: l.strides[0],
-        strideW: l.strides[1],
-        padTop: p.padTop,
-        padLeft: p.padLeft,
-      }, l.activation);
+      x = convTransposeForward(x, kernel, bias, convTransposeDims(p, batch), l.activation);
     }
   }
   return x;

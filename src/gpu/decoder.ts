@@ -8,7 +8,7 @@
 
 import { size } from "../architecture.ts";
 import { CountdownError } from "../errors.ts";
-import { activationCode, type ConvTransposeDims, resizeModeFor } from "../reference.ts";
+import { activationCode, convTransposeDims, resizeModeFor } from "../reference.ts";
 import type { DecoderWeights } from "../weights.ts";
 import type { Gpu } from "./device.ts";
 import {
@@ -214,21 +214,7 @@ export class GpuDecoder {
           groups: (batch) => groupsFor(batch * perFrame),
         });
       } else {
-        const dims = (batch: number): ConvTransposeDims => ({
-          batch,
-          inH: p.inShape[0],
-          inW: p.inShape[1],
-          inC: p.inShape[2],
-          outH: p.outShape[0],
-          outW: p.outShape[1],
-          outC: p.outShape[2],
-          kH: l.kernelSize[0],
-          kW: l.kernelSize[1],
-          strideH: l.strides[0],
-          strideW: l.strides[1],
-          padTop: p.padTop,
-          padLeft: p.padLeft,
-        });
+        const dims = (batch: number) => convTransposeDims(p, batch);
         if (blockedApplies(p.inShape[2])) {
           const plan = planBlocked(dims(1));
           const packed = packBlockedWeights(kernelData, biasData, dims(1), plan);
