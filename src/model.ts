@@ -10,41 +10,7 @@ import { tf } from "./tf.ts";
 import { type Architecture, parameterShapes, planLayers } from "./architecture.ts";
 import type { Tensor } from "./safetensors.ts";
 
-/**
- * The decoder that ships: 32 → dense 7·7·32 → convT 32 → convT 16 → convT 1 (3×3, sigmoid).
- * Why these sizes (a measured sweep of latent size and widths) is in weights/README.md.
- */
-export const DECODER_ARCH: Architecture = {
-  latentDim: 32,
-  layers: [
-    { kind: "dense", units: 7 * 7 * 32, activation: "relu" },
-    { kind: "reshape", shape: [7, 7, 32] },
-    {
-      kind: "conv2dTranspose",
-      filters: 32,
-      kernelSize: [3, 3],
-      strides: [2, 2],
-      padding: "same",
-      activation: "relu",
-    },
-    {
-      kind: "conv2dTranspose",
-      filters: 16,
-      kernelSize: [3, 3],
-      strides: [2, 2],
-      padding: "same",
-      activation: "relu",
-    },
-    {
-      kind: "conv2dTranspose",
-      filters: 1,
-      kernelSize: [3, 3],
-      strides: [1, 1],
-      padding: "same",
-      activation: "sigmoid",
-    },
-  ],
-};
+export { DECODER_ARCH } from "./decoder_arch.ts";
 
 /**
  * Builds the decoder as a tfjs model: input (B, latentDim), output (B, H, W, 1).

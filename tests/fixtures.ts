@@ -6,42 +6,16 @@
 
 import type { Architecture } from "../src/architecture.ts";
 import { parameterShapes, planLayers, size } from "../src/architecture.ts";
+import { decoderArch } from "../src/decoder_arch.ts";
 import { mulberry32 } from "../src/rng.ts";
 import type { Tensor } from "../src/safetensors.ts";
 import { type DecoderWeights, decodeWeights, encodeWeights } from "../src/weights.ts";
 
-/** The decoder shape the project trains: 16 → dense 7·7·64 → convT 32 → convT 16 → convT 1. */
-export const SMALL_ARCH: Architecture = {
-  latentDim: 16,
-  layers: [
-    { kind: "dense", units: 7 * 7 * 64, activation: "relu" },
-    { kind: "reshape", shape: [7, 7, 64] },
-    {
-      kind: "conv2dTranspose",
-      filters: 32,
-      kernelSize: [3, 3],
-      strides: [2, 2],
-      padding: "same",
-      activation: "relu",
-    },
-    {
-      kind: "conv2dTranspose",
-      filters: 16,
-      kernelSize: [3, 3],
-      strides: [2, 2],
-      padding: "same",
-      activation: "relu",
-    },
-    {
-      kind: "conv2dTranspose",
-      filters: 1,
-      kernelSize: [3, 3],
-      strides: [1, 1],
-      padding: "same",
-      activation: "sigmoid",
-    },
-  ],
-};
+/**
+ * A decoder of the trained family but not the shipped one (latent 16, a 7×7×64 map, the seed's
+ * widths), so that tests do not depend on the shipped sizes.
+ */
+export const SMALL_ARCH: Architecture = decoderArch(16, 64);
 
 /** Uniform floats in [lo, hi) from a seeded generator. */
 export function randomArray(n: number, seed: number, lo = -1, hi = 1): Float32Array<ArrayBuffer> {

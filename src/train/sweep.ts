@@ -9,44 +9,11 @@
  */
 
 import { type Architecture, flopsPerFrame, planLayers } from "../architecture.ts";
+import { decoderArch } from "../decoder_arch.ts";
 import { latentPath } from "../path.ts";
 import { decodeToFloat } from "../reference.ts";
 import { loadWeights } from "../weights.ts";
 import { train } from "./train.ts";
-
-function decoder(latentDim: number, base: number): Architecture {
-  return {
-    latentDim,
-    layers: [
-      { kind: "dense", units: 7 * 7 * base, activation: "relu" },
-      { kind: "reshape", shape: [7, 7, base] },
-      {
-        kind: "conv2dTranspose",
-        filters: 32,
-        kernelSize: [3, 3],
-        strides: [2, 2],
-        padding: "same",
-        activation: "relu",
-      },
-      {
-        kind: "conv2dTranspose",
-        filters: 16,
-        kernelSize: [3, 3],
-        strides: [2, 2],
-        padding: "same",
-        activation: "relu",
-      },
-      {
-        kind: "conv2dTranspose",
-        filters: 1,
-        kernelSize: [3, 3],
-        strides: [1, 1],
-        padding: "same",
-        activation: "sigmoid",
-      },
-    ],
-  };
-}
 
 /**
  * Unevenness of interpolation: over 9 → 0 paths of 30 steps, the largest frame-to-frame change
@@ -74,10 +41,10 @@ const samples = Number(Deno.args[0] ?? 20000);
 const epochs = Number(Deno.args[1] ?? 3);
 const batchSize = Number(Deno.args[2] ?? 100);
 const configs: [string, Architecture, [number, number]][] = [
-  ["latent 8, dense 7·7·32, enc 16/32", decoder(8, 32), [16, 32]],
-  ["latent 16, dense 7·7·32, enc 16/32", decoder(16, 32), [16, 32]],
-  ["latent 32, dense 7·7·32, enc 16/32", decoder(32, 32), [16, 32]],
-  ["latent 16, dense 7·7·64, enc 32/64", decoder(16, 64), [32, 64]],
+  ["latent 8, dense 7·7·32, enc 16/32", decoderArch(8, 32), [16, 32]],
+  ["latent 16, dense 7·7·32, enc 16/32", decoderArch(16, 32), [16, 32]],
+  ["latent 32, dense 7·7·32, enc 16/32", decoderArch(32, 32), [16, 32]],
+  ["latent 16, dense 7·7·64, enc 32/64", decoderArch(16, 64), [32, 64]],
 ];
 const rows: string[] = [];
 for (const [name, arch, enc] of configs) {
