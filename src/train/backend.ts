@@ -9,7 +9,7 @@ import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import "@tensorflow/tfjs-backend-webgpu";
 import { CountdownError } from "../errors.ts";
 import { findAdapter } from "../gpu/device.ts";
-import { registerWasmConvGradients, restoreStockWasmKernels } from "./wasm_kernels.ts";
+import { registerWasmConvGradients } from "./wasm_kernels.ts";
 
 /** Backends a user may ask for. */
 export type BackendChoice = "auto" | "wasm" | "webgpu" | "cpu";
@@ -36,7 +36,6 @@ export async function useBackend(choice: BackendChoice, fastConvGradients = true
   if (name === "wasm") {
     setWasmPaths(decodeURIComponent(WASM_DIR.pathname));
     if (fastConvGradients) registerWasmConvGradients();
-    else restoreStockWasmKernels();
   }
   let ok = false;
   try {

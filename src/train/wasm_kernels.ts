@@ -48,10 +48,25 @@ function matMul(
   ) as tf.TensorInfo;
 }
 
-function nhwcOnly(attrs: ConvAttrs): void {
+/** The forward convolution both gradients belong to (NHWC only). */
+function convInfo(
+  inputShape: number[],
+  filterShape: number[],
+  attrs: ConvAttrs,
+): tf.backend_util.Conv2DInfo {
   if (attrs.dataFormat === "NCHW") {
     throw new Error("The wasm convolution gradients support NHWC only");
   }
+  return tf.backend_util.computeConv2DInfo(
+    inputShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    "channelsLast",
+  );
 }
 
 /**
@@ -136,17 +151,7 @@ export function conv2dBackpropFilter(
   const attrs = args.attrs as unknown as ConvAttrs & {
     filterShape: [number, number, number, number];
   };
-  nhwcOnly(attrs);
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    attrs.filterShape,
-    attrs.strides,
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    "channelsLast",
-  );
+  const info = convInfo(x.shape, attrs.filterShape, attrs);
   const rows = info.batchSize * info.outHeight * info.outWidth;
   const K = info.filterHeight * info.filterWidth * info.inChannels;
   const cols = backend.makeOutput([1, K, rows], "float32");
@@ -171,17 +176,7 @@ export function conv2dBackpropInput(
   const attrs = args.attrs as unknown as ConvAttrs & {
     inputShape: [number, number, number, number];
   };
-  nhwcOnly(attrs);
-  const info = tf.backend_util.computeConv2DInfo(
-    attrs.inputShape,
-    filter.shape as [number, number, number, number],
-    attrs.strides,
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    "channelsLast",
-  );
+  const info = convInfo(attrs.inputShape, filter.shape, attrs);
   const rows = info.batchSize * info.outHeight * info.outWidth;
   const K = info.filterHeight * info.filterWidth * info.inChannels;
   const OC = info.outChannels;
@@ -198,41 +193,19 @@ export function conv2dBackpropInput(
   return dx;
 }
 
-let stockBackpropInput: tf.KernelConfig | undefined;
-
-/** Puts tfjs-wasm's own Conv2DBackpropInput back (and drops the filter gradient it lacks). */
-export function restoreStockWasmKernels(): void {
-  if (!stockBackpropInput) return;
-  tf.unregisterKernel("Conv2DBackpropInput", "wasm");
-  tf.registerKernel(stockBackpropInput);
-  // A kernel's setup (binding its wasm function) runs when the backend starts; if it started
-  // while ours was registered, the stock kernel was never set up.
-  const started = tf.findBackend("wasm");
-  if (started && stockBackpropInput.setupFunc) stockBackpropInput.setupFunc(started);
-  if (tf.getKernel("Conv2DBackpropFilter", "wasm")) {
-    tf.unregisterKernel("Conv2DBackpropFilter", "wasm");
-  }
-  stockBackpropInput = undefined;
-}
-
-/** Registers both kernels for the wasm backend (replacing its own Conv2DBackpropInput). */
+/**
+ * Registers both kernels for the wasm backend, replacing its own Conv2DBackpropInput; call it
+ * before the backend starts. A process that never calls it runs stock tfjs-wasm.
+ */
 export function registerWasmConvGradients(): void {
-  if (stockBackpropInput) return;
-  stockBackpropInput = tf.getKernel("Conv2DBackpropInput", "wasm") as tf.KernelConfig | undefined;
-  if (tf.getKernel("Conv2DBackpropInput", "wasm")) {
-    tf.unregisterKernel("Conv2DBackpropInput", "wasm");
+  for (
+    const [kernelName, kernelFunc] of [
+      ["Conv2DBackpropInput", conv2dBackpropInput],
+      ["Conv2DBackpropFilter", conv2dBackpropFilter],
+    ] as const
+  ) {
+    if (tf.getKernel(kernelName, "wasm")?.kernelFunc === kernelFunc) continue;
+    if (tf.getKernel(kernelName, "wasm")) tf.unregisterKernel(kernelName, "wasm");
+    tf.registerKernel({ kernelName, backendName: "wasm", kernelFunc: kernelFunc as tf.KernelFunc });
   }
-  if (tf.getKernel("Conv2DBackpropFilter", "wasm")) {
-    tf.unregisterKernel("Conv2DBackpropFilter", "wasm");
-  }
-  tf.registerKernel({
-    kernelName: "Conv2DBackpropInput",
-    backendName: "wasm",
-    kernelFunc: conv2dBackpropInput as tf.KernelFunc,
-  });
-  tf.registerKernel({
-    kernelName: "Conv2DBackpropFilter",
-    backendName: "wasm",
-    kernelFunc: conv2dBackpropFilter as tf.KernelFunc,
-  });
 }
