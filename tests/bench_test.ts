@@ -1,22 +1,15 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { adapter } from "./gpu_helpers.ts";
-
-const ROOT = new URL("..", import.meta.url).pathname;
+import { runMain } from "./run_main.ts";
 
 Deno.test({
   name: "bench --quick runs every implementation and writes bench.json with the documented fields",
   ignore: !adapter,
   fn: async () => {
     const dir = await Deno.makeTempDir();
-    const r = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", join(ROOT, "main.ts"), "--bench", "--quick", "-o", dir],
-      cwd: ROOT,
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const out = new TextDecoder().decode(r.stdout);
-    assert.equal(r.code, 0, new TextDecoder().decode(r.stderr));
+    const r = await runMain(["--bench", "--quick", "-o", dir]);
+    assert.equal(r.code, 0, r.stderr);
     const j = JSON.parse(await Deno.readTextFile(join(dir, "bench.json")));
     assert.equal(typeof j.adapter.description, "string");
     assert.equal(typeof j.adapter.isFallbackAdapter, "boolean");
@@ -42,7 +35,7 @@ Deno.test({
       await Deno.readTextFile(join(dir, "bench.svg")),
       /^<svg[\s\S]*<polyline[\s\S]*<\/svg>$/,
     );
-    assert.match(out, /\| wgsl \|/);
+    assert.match(r.stdout, /\| wgsl \|/);
     await Deno.remove(dir, { recursive: true });
   },
 });

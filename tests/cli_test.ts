@@ -3,9 +3,8 @@ import { join } from "node:path";
 import { FLAGS, helpText, parseCli } from "../src/cli.ts";
 import { UsageError } from "../src/errors.ts";
 import { decodeGif } from "./gif_decode.ts";
+import { runMain } from "./run_main.ts";
 import { writeRandomWeights } from "./fixtures.ts";
-
-const ROOT = new URL("..", import.meta.url).pathname;
 
 Deno.test("parseCli() keeps the original script's flags and defaults", () => {
   const o = parseCli([]);
@@ -96,21 +95,8 @@ Deno.test("parseCli() names the flag and what is allowed for each bad value", ()
   }
 });
 
-/** Runs main.ts in a child process. */
-async function run(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", join(ROOT, "main.ts"), ...args],
-    cwd: ROOT,
-    env,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
+/** Runs main.ts in a child process with extra environment variables. */
+const run = (args: string[], env: Record<string, string> = {}) => runMain(args, { env });
 
 Deno.test("bad input exits 2 (usage) or 1 (runtime) with one line, no trace, and no file", async () => {
   const dir = await Deno.makeTempDir();

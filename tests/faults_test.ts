@@ -13,26 +13,9 @@ import { MODEL_KEY } from "../src/train/train.ts";
 import { DEFAULT_WEIGHTS_URL, loadWeights } from "../src/weights.ts";
 import { writeRandomWeights } from "./fixtures.ts";
 import { adapter, openTestGpu } from "./gpu_helpers.ts";
+import { finish, ROOT, spawnMain } from "./run_main.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
-const MAIN = join(ROOT, "main.ts");
-
-function spawn(args: string[], flags = ["-A"]): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", ...flags, MAIN, ...args],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-}
-
-async function finish(
-  child: Deno.ChildProcess,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await child.output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
+const spawn = (args: string[], flags = ["-A"]) => spawnMain(args, { flags });
 
 const names = (dir: string) => [...Deno.readDirSync(dir)].map((e) => e.name).sort();
 

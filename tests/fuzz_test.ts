@@ -10,8 +10,7 @@ import { UsageError } from "../src/errors.ts";
 import { mulberry32 } from "../src/rng.ts";
 import { decodeWeights } from "../src/weights.ts";
 import { randomWeights, SMALL_ARCH } from "./fixtures.ts";
-
-const ROOT = new URL("..", import.meta.url).pathname;
+import { runMain } from "./run_main.ts";
 
 /** Values that probe each flag's edges. */
 const VALUES = [
@@ -181,15 +180,9 @@ Deno.test("main.ts end to end on random flags and damaged weights: exit 0, 1 or 
       ])),
     ];
     // A run that takes a minute at these sizes has hung.
-    const r = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", join(ROOT, "main.ts"), ...args],
-      cwd: ROOT,
-      stdout: "piped",
-      stderr: "piped",
-      signal: AbortSignal.timeout(60_000),
-    }).output();
+    const r = await runMain(args, { signal: AbortSignal.timeout(60_000) });
     assert.ok(r.signal === null, `${JSON.stringify(args.slice(4))}: killed after 60 s (hung?)`);
-    const stderr = new TextDecoder().decode(r.stderr);
+    const stderr = r.stderr;
     const what = JSON.stringify(args.slice(4));
     assert.ok([0, 1, 2].includes(r.code), `${what}: exit ${r.code}`);
     codes[r.code]++;

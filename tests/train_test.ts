@@ -3,18 +3,9 @@ import { join } from "node:path";
 import { DECODER_ARCH } from "../src/model.ts";
 import { loadWeights } from "../src/weights.ts";
 import { decodeGif } from "./gif_decode.ts";
+import { runMain } from "./run_main.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
-
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", join(ROOT, "main.ts"), ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
+const run = (args: string[]) => runMain(args);
 
 Deno.test("a tiny training run lowers the loss and exports weights the generator loads", async () => {
   const dir = await Deno.makeTempDir();
