@@ -95,6 +95,14 @@ export interface BenchOptions {
  * @throws {CountdownError} When there is no WebGPU adapter (the benchmark is about one).
  */
 export async function runBench(w: DecoderWeights, o: BenchOptions): Promise<BenchReport> {
+  // Refuse an unusable output folder before minutes of measuring, not after.
+  try {
+    await Deno.mkdir(o.outDir, { recursive: true });
+  } catch (e) {
+    throw new CountdownError(
+      `-o/--out-path ${o.outDir} cannot be created: ${(e as Error).message}`,
+    );
+  }
   const adapter = await findAdapter();
   if (!adapter) {
     throw new CountdownError("--bench needs a WebGPU adapter and none is available here");
@@ -223,22 +231,28 @@ export async function runBench(w: DecoderWeights, o: BenchOptions): Promise<Benc
 
 /** Writes bench.json and bench.svg (atomically) into a folder. */
 async function writeOutputs(report: BenchReport, dir: string): Promise<void> {
-  await Deno.mkdir(dir, { recursive: true });
-  await writeFileAtomic(
-    join(dir, "bench.json"),
-    new TextEncoder().encode(JSON.stringify(report, null, 2) + "\n"),
-  );
-  const names = [...new Set(report.results.map((r) => r.impl))];
-  const svg = chartSvg(
-    names.map((name) => ({
-      name,
-      points: report.results.filter((r) => r.impl === name).map((r) =>
-        [r.batch, r.framesPerSecond] as [number, number]
-      ),
-    })),
-    `decode throughput, ${report.adapter.description}`,
-  );
-  await writeFileAtomic(join(dir, "bench.svg"), new TextEncoder().encode(svg));
+  try {
+    await Deno.mkdir(dir, { recursive: true });
+    await writeFileAtomic(
+      join(dir, "bench.json"),
+      new TextEncoder().encode(JSON.stringify(report, null, 2) + "\n"),
+    );
+    const names = [...new Set(report.results.map((r) => r.impl))];
+    const svg = chartSvg(
+      names.map((name) => ({
+        name,
+        points: report.results.filter((r) => r.impl === name).map((r) =>
+          [r.batch, r.framesPerSecond] as [number, number]
+        ),
+      })),
+      `decode throughput, ${report.adapter.description}`,
+    );
+    await writeFileAtomic(join(dir, "bench.svg"), new TextEncoder().encode(svg));
+  } catch (e) {
+    throw new CountdownError(
+      `Cannot write the benchmark results to ${dir}: ${(e as Error).message} (check -o/--out-path)`,
+    );
+  }
 }
 
 /** The summary table and the ratios the project's targets are judged on. */

@@ -230,10 +230,24 @@ export async function train(o: TrainOptions, say: (line: string) => void): Promi
         }, ${formatSeconds(secs)} (${(seen / secs).toFixed(0)} samples/s)`,
       );
       if ((epoch + 1) % o.saveInterval === 0 || epoch + 1 === o.epochs) {
-        await saveCheckpoint(
-          checkpointPath,
-          await captureState(epoch + 1, key, o.seed, encoder, decoder, optimizer, history),
+        const state = await captureState(
+          epoch + 1,
+          key,
+          o.seed,
+          encoder,
+          decoder,
+          optimizer,
+          history,
         );
+        try {
+          await saveCheckpoint(checkpointPath, state);
+        } catch (e) {
+          throw new CountdownError(
+            `Cannot write checkpoint ${checkpointPath}: ${
+              (e as Error).message
+            } (check --checkpoint-dir)`,
+          );
+        }
         console.log(`checkpoint ${checkpointPath} (epoch ${epoch + 1})`);
       }
     }
