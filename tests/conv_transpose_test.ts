@@ -2,10 +2,13 @@ import assert from "node:assert/strict";
 import { convTransposeLength } from "../src/architecture.ts";
 import { activationCode, type ConvTransposeDims, convTransposeForward } from "../src/reference.ts";
 import {
+  convKernelFor,
+  narrowGroups,
   packBlockedWeights,
   packConvTransposeBlockedParams,
   packConvTransposeParams,
   planBlocked,
+  planRows,
 } from "../src/gpu/kernels.ts";
 import { assertClose, randomArray } from "./fixtures.ts";
 import { adapter, openTestGpu, runKernel } from "./gpu_helpers.ts";
@@ -217,4 +220,114 @@ Deno.test({
       gpu.device.destroy();
     }
   },
+});
+
+/** Runs one of the layer-choosing kernels on every case it applies to; returns how many. */
+async function checkChosenKernel(
+  kind: "rows" | "narrow",
+  all: { d: ConvTransposeDims; seed: number }[],
+): Promise<number> {
+  const { gpu, pipelines } = await openTestGpu();
+  let checked = 0;
+  try {
+    for (const act of ["linear", "relu", "sigmoid"] as const) {
+      for (const { d, seed } of all) {
+        if (convKernelFor(d) !== kind) continue;
+        const { x, w, bias } = inputs(d, seed);
+        const want = convTransposeForward(x, w, bias, d, act);
+        let got: Float32Array;
+        if (kind === "rows") {
+          const plan = planRows(d);
+          const packed = packBlockedWeights(w, bias, d, plan);
+          got = new Float32Array(
+            await runKernel(
+              gpu.device,
+              pipelines.conv_transpose_rows,
+              packConvTransposeBlockedParams(d, activationCode(act), plan),
+              [x, packed.kernel, packed.bias],
+              want.byteLength,
+              0,
+              plan.groups,
+            ),
+          );
+        } else {
+          got = new Float32Array(
+            await runKernel(
+              gpu.device,
+              pipelines.conv_transpose_narrow,
+              packConvTransposeParams(d, activationCode(act)),
+              [x, w, bias],
+              want.byteLength,
+              0,
+              narrowGroups(d),
+            ),
+          );
+        }
+        assertClose(got, want, 1e-5, `${kind} ${label(d)} outC ${d.outC} ${act}`);
+        if (act === "linear") {
+          assertClose(
+            got,
+            convTransposeNaive(x, w, bias, d),
+            1e-5,
+            `${kind} ${label(d)} vs definition`,
+          );
+        }
+        checked++;
+      }
+    }
+  } finally {
+    gpu.device.destroy();
+  }
+  return checked;
+}
+
+Deno.test({
+  name:
+    "conv_transpose_rows.wgsl matches the reference where it is chosen: 5–40 output channels, one and several runs a row (rel. L2 < 1e-5)",
+  ignore: !adapter,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const checked = await checkChosenKernel("rows", [
+      ...cases(8, [5, 16, 20, 40]),
+      ...cases(4, [32]),
+    ]);
+    // stride 2 with kernels 2–4 and stride 1 with kernel 2, both paddings, three activations.
+    assert.ok(checked >= 24, `only ${checked} cases ran the rows kernel`);
+  },
+});
+
+Deno.test({
+  name:
+    "conv_transpose_narrow.wgsl matches the reference where it is chosen: 1–4 output channels at stride 1 (rel. L2 < 1e-5)",
+  ignore: !adapter,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const checked = await checkChosenKernel("narrow", [
+      ...cases(16, [1, 3, 4]),
+      ...cases(4, [1, 2]),
+    ]);
+    assert.ok(checked >= 12, `only ${checked} cases ran the narrow kernel`);
+  },
+});
+
+Deno.test("convKernelFor() picks the shipped decoder's kernels: rows, rows, narrow", () => {
+  const base = { batch: 1, kH: 3, kW: 3, padTop: 1, padLeft: 1 };
+  const l1 = {
+    ...base,
+    inH: 7,
+    inW: 7,
+    inC: 32,
+    outH: 14,
+    outW: 14,
+    outC: 32,
+    strideH: 2,
+    strideW: 2,
+  };
+  const l2 = { ...l1, inH: 14, inW: 14, outH: 28, outW: 28, outC: 16 };
+  const l3 = { ...l2, inH: 28, inW: 28, inC: 16, outC: 1, strideH: 1, strideW: 1 };
+  assert.deepEqual([l1, l2, l3].map(convKernelFor), ["rows", "rows", "narrow"]);
+  assert.equal(convKernelFor({ ...l1, inC: 3 }), "straight");
+  assert.equal(convKernelFor({ ...l3, outC: 8 }), "blocked");
 });

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import {
+  denseBlockedApplies,
+  denseBlockedGroups,
   packDenseParams,
   packQuantizeParams,
   packResizeParams,
@@ -75,6 +77,35 @@ gpuTest(
           ),
         );
         assertClose(got, want, 1e-5, `dense ${batch}×${inDim}→${units} ${act}`);
+      }
+    }
+  },
+);
+
+gpuTest(
+  "dense_blocked.wgsl matches the reference: partial frame and unit blocks (rel. L2 < 1e-5)",
+  async ({ gpu, pipelines }) => {
+    for (
+      const [batch, inDim, units] of [[1, 16, 3136], [7, 32, 1568], [9, 100, 20], [270, 32, 1568]]
+    ) {
+      assert.ok(denseBlockedApplies(inDim, units));
+      for (const act of ["linear", "relu", "sigmoid", "tanh"] as const) {
+        const x = randomArray(batch * inDim, batch + inDim);
+        const w = randomArray(inDim * units, units, -0.5, 0.5);
+        const b = randomArray(units, 7);
+        const want = denseForward(x, batch, w, b, inDim, units, act);
+        const got = new Float32Array(
+          await runKernel(
+            gpu.device,
+            pipelines.dense_blocked,
+            packDenseParams(batch, inDim, units, activationCode(act)),
+            [x, w, b],
+            want.byteLength,
+            0,
+            denseBlockedGroups(batch, units),
+          ),
+        );
+        assertClose(got, want, 1e-5, `dense_blocked ${batch}×${inDim}→${units} ${act}`);
       }
     }
   },

@@ -13,11 +13,14 @@ import type { DecoderWeights } from "../weights.ts";
 import type { Gpu } from "./device.ts";
 import {
   bindBuffers,
-  blockedApplies,
+  convKernelFor,
   createPipelines,
+  denseBlockedApplies,
+  denseBlockedGroups,
   encodeDispatch,
   groupsFor,
   type KernelName,
+  narrowGroups,
   packBlockedWeights,
   packConvTransposeBlockedParams,
   packConvTransposeParams,
@@ -26,6 +29,7 @@ import {
   packResizeQuantizeParams,
   type Pipelines,
   planBlocked,
+  planRows,
 } from "./kernels.ts";
 
 /** One recorded kernel launch: its pipeline, bindings, and uniform for a given batch. */
@@ -42,18 +46,36 @@ function resizeIsIdentity(shape: number[], imsize: number): boolean {
   return shape[0] === imsize && shape[1] === imsize;
 }
 
-/** The pipelines a decoder needs: each convolution takes the blocked kernel when it can. */
+/** The kernel that runs a layer (the fastest of those that apply to its sizes). */
+function kernelFor(p: DecoderWeights["planned"][number]): KernelName | null {
+  const l = p.layer;
+  if (l.kind === "dense") {
+    return denseBlockedApplies(size(p.inShape), l.units) ? "dense_blocked" : "dense";
+  }
+  if (l.kind !== "conv2dTranspose") return null;
+  const d = convTransposeDims(p, 1);
+  switch (convKernelFor(d)) {
+    case "narrow":
+      return "conv_transpose_narrow";
+    case "rows":
+      return "conv_transpose_rows";
+    case "blocked":
+      return planBlocked(d).cov === 2
+        ? "conv_transpose_blocked_cov2"
+        : "conv_transpose_blocked_cov1";
+    default:
+      return "conv_transpose";
+  }
+}
+
+/** The pipelines a decoder needs: one per distinct layer kernel, and the last pass's. */
 function neededKernels(w: DecoderWeights, imsize: number): KernelName[] {
   const names = new Set<KernelName>();
   const identity = resizeIsIdentity(w.planned[w.planned.length - 1].outShape, imsize);
   names.add(identity ? "quantize" : "resize_quantize");
   for (const p of w.planned) {
-    if (p.layer.kind === "dense") names.add("dense");
-    if (p.layer.kind !== "conv2dTranspose") continue;
-    if (!blockedApplies(p.inShape[2])) names.add("conv_transpose");
-    else {names.add(
-        p.layer.filters > 4 ? "conv_transpose_blocked_cov2" : "conv_transpose_blocked_cov1",
-      );}
+    const k = kernelFor(p);
+    if (k) names.add(k);
   }
   return [...names];
 }
@@ -201,47 +223,54 @@ export class GpuDecoder {
       const u = uniform(`layers.${p.index}.params`);
       const act = activationCode(l.activation);
       const perFrame = size(p.outShape);
+      const name = kernelFor(p)!;
+      const pipeline = pipelines[name];
       if (l.kind === "dense") {
         const inDim = size(p.inShape);
         const kernel = upload(kernelData, `layers.${p.index}.kernel`);
         const bias = upload(biasData, `layers.${p.index}.bias`);
         steps.push({
-          name: `dense ${inDim}→${l.units}`,
-          pipeline: pipelines.dense,
-          bindGroup: bindBuffers(device, pipelines.dense, [u, src, kernel, bias, dst]),
+          name: `${name} ${inDim}→${l.units}`,
+          pipeline,
+          bindGroup: bindBuffers(device, pipeline, [u, src, kernel, bias, dst]),
           uniform: u,
           params: (batch) => packDenseParams(batch, inDim, l.units, act),
-          groups: (batch) => groupsFor(batch * perFrame),
+          groups: name === "dense"
+            ? (batch) => groupsFor(batch * perFrame)
+            : (batch) => denseBlockedGroups(batch, l.units),
         });
       } else {
         const dims = (batch: number) => convTransposeDims(p, batch);
-        if (blockedApplies(p.inShape[2])) {
-          const plan = planBlocked(dims(1));
-          const packed = packBlockedWeights(kernelData, biasData, dims(1), plan);
-          const pipeline = plan.cov === 2
-            ? pipelines.conv_transpose_blocked_cov2
-            : pipelines.conv_transpose_blocked_cov1;
+        const label = `${name} ${p.inShape.join("×")}→${p.outShape.join("×")}`;
+        const blockedLike = name === "conv_transpose_rows" ||
+          name === "conv_transpose_blocked_cov1" || name === "conv_transpose_blocked_cov2";
+        if (blockedLike) {
+          const planFor = name === "conv_transpose_rows" ? planRows : planBlocked;
+          const packed = packBlockedWeights(kernelData, biasData, dims(1), planFor(dims(1)));
           const k = upload(packed.kernel, `layers.${p.index}.kernel.blocked`);
           const bb = upload(packed.bias, `layers.${p.index}.bias.blocked`);
           steps.push({
-            name: `conv_transpose_blocked ${p.inShape.join("×")}→${p.outShape.join("×")}`,
+            name: label,
             pipeline,
             bindGroup: bindBuffers(device, pipeline, [u, src, k, bb, dst]),
             uniform: u,
             params: (batch) =>
-              packConvTransposeBlockedParams(dims(batch), act, planBlocked(dims(batch))),
-            groups: (batch) => planBlocked(dims(batch)).groups,
+              packConvTransposeBlockedParams(dims(batch), act, planFor(dims(batch))),
+            groups: (batch) => planFor(dims(batch)).groups,
           });
         } else {
+          // Version 1 and the narrow kernel read the tfjs layout as it is.
           const kernel = upload(kernelData, `layers.${p.index}.kernel`);
           const bias = upload(biasData, `layers.${p.index}.bias`);
           steps.push({
-            name: `conv_transpose ${p.inShape.join("×")}→${p.outShape.join("×")}`,
-            pipeline: pipelines.conv_transpose,
-            bindGroup: bindBuffers(device, pipelines.conv_transpose, [u, src, kernel, bias, dst]),
+            name: label,
+            pipeline,
+            bindGroup: bindBuffers(device, pipeline, [u, src, kernel, bias, dst]),
             uniform: u,
             params: (batch) => packConvTransposeParams(dims(batch), act),
-            groups: (batch) => groupsFor(batch * perFrame),
+            groups: name === "conv_transpose_narrow"
+              ? (batch) => narrowGroups(dims(batch))
+              : (batch) => groupsFor(batch * perFrame),
           });
         }
       }
@@ -358,8 +387,10 @@ export class GpuDecoder {
    * Runs the kernels of one chunk `reps` times in a single submit, with only a 4-byte readback at
    * the end, and returns the wall time in milliseconds. Two such calls give the GPU time of a
    * pass without the fixed cost of a readback, on adapters without timestamp queries.
+   *
+   * @param only Runs just the step with this index (see {@link stepNames}), to time one kernel.
    */
-  async timeDispatches(batch: number, reps: number): Promise<number> {
+  async timeDispatches(batch: number, reps: number, only?: number): Promise<number> {
     if (batch > this.chunkFrames) {
       throw new RangeError(`Batch ${batch} is over a chunk (${this.chunkFrames})`);
     }
@@ -368,8 +399,9 @@ export class GpuDecoder {
     for (const s of this.#steps) device.queue.writeBuffer(s.uniform, 0, s.params(batch));
     const start = performance.now();
     const encoder = device.createCommandEncoder();
+    const steps = only === undefined ? this.#steps : [this.#steps[only]];
     for (let r = 0; r < reps; r++) {
-      for (const s of this.#steps) {
+      for (const s of steps) {
         encodeDispatch(encoder, s.pipeline, s.bindGroup, s.groups(batch), maxPerDim);
       }
     }
@@ -378,6 +410,11 @@ export class GpuDecoder {
     await this.#readback.mapAsync(GPUMapMode.READ, 0, 4);
     this.#readback.unmap();
     return performance.now() - start;
+  }
+
+  /** The kernels one chunk runs, in order. */
+  get stepNames(): string[] {
+    return this.#steps.map((s) => s.name);
   }
 
   /** Frees the GPU buffers (the device stays open). */

@@ -11,9 +11,12 @@ import type { ConvTransposeDims, ResizeMode } from "../reference.ts";
 /** Pipeline names: a shader file in `shaders/`, and for the blocked convolution its COV constant. */
 export type KernelName =
   | "dense"
+  | "dense_blocked"
   | "conv_transpose"
   | "conv_transpose_blocked_cov1"
   | "conv_transpose_blocked_cov2"
+  | "conv_transpose_rows"
+  | "conv_transpose_narrow"
   | "resize"
   | "quantize"
   | "resize_quantize";
@@ -21,7 +24,10 @@ export type KernelName =
 /** Each pipeline's shader file and override constants (besides WG). */
 const KERNELS: Record<KernelName, { file: string; constants?: Record<string, number> }> = {
   dense: { file: "dense" },
+  dense_blocked: { file: "dense_blocked" },
   conv_transpose: { file: "conv_transpose" },
+  conv_transpose_rows: { file: "conv_transpose_rows" },
+  conv_transpose_narrow: { file: "conv_transpose_narrow" },
   conv_transpose_blocked_cov1: { file: "conv_transpose_blocked", constants: { COV: 1 } },
   conv_transpose_blocked_cov2: { file: "conv_transpose_blocked", constants: { COV: 2 } },
   resize: { file: "resize" },
@@ -105,6 +111,48 @@ export function packDenseParams(
   return Uint32Array.of(batch, inDim, units, activation);
 }
 
+/** Whether dense_blocked.wgsl applies (it reads x and the kernel as vec4s). */
+export function denseBlockedApplies(inDim: number, units: number): boolean {
+  return inDim % 4 === 0 && units % 4 === 0;
+}
+
+/** Workgroups of dense_blocked.wgsl: an invocation per 8 frames × 16 units. */
+export function denseBlockedGroups(batch: number, units: number): number {
+  return groupsFor(Math.ceil(units / 16) * Math.ceil(batch / 8));
+}
+
+/**
+ * Which transposed-convolution kernel runs a layer, fastest first among those that apply:
+ * `narrow` for a few output channels at stride 1, `rows` when each phase has at most two taps
+ * along x, `blocked` when the input channels come in fours, else the straight version 1.
+ */
+export function convKernelFor(
+  d: ConvTransposeDims,
+): "narrow" | "rows" | "blocked" | "straight" {
+  if (d.inC % 4 !== 0) return "straight";
+  if (d.outC <= 4 && d.strideH === 1 && d.strideW === 1 && d.kW <= 3) return "narrow";
+  if (d.outC > 4 && d.kW <= 2 * d.strideW) return "rows";
+  return "blocked";
+}
+
+/** Workgroups of conv_transpose_narrow.wgsl (mirrors its `per_channel`). */
+export function narrowGroups(d: ConvTransposeDims): number {
+  const work = d.batch * Math.ceil(d.outH / 2) * Math.ceil(d.outW / 7);
+  return d.outC * Math.ceil(work / WORKGROUP_SIZE);
+}
+
+/**
+ * How conv_transpose_rows.wgsl covers a layer: 16 output channels (4 vec4s) and 7 pixels of a
+ * phase row an invocation. Its uniform is packed by {@link packConvTransposeBlockedParams}
+ * (the same fields) and its weights by {@link packBlockedWeights}.
+ */
+export function planRows(d: ConvTransposeDims): BlockedPlan {
+  const coVecs = Math.ceil(d.outC / 16) * 4;
+  const qh = Math.ceil(d.outH / d.strideH), qw = Math.ceil(d.outW / d.strideW);
+  const tiles = Math.max(1, Math.ceil((d.batch * qh * Math.ceil(qw / 7)) / WORKGROUP_SIZE));
+  return { cov: 4, coVecs, tiles, groups: (coVecs / 4) * d.strideH * d.strideW * tiles };
+}
+
 /** Mirrors `Params` in shaders/conv_transpose.wgsl. */
 export function packConvTransposeParams(
   d: ConvTransposeDims,
@@ -132,8 +180,8 @@ export function packConvTransposeParams(
 
 /** How the blocked transposed convolution covers one layer. */
 export interface BlockedPlan {
-  /** Output vec4s per invocation: the pipeline's COV constant (1 or 2). */
-  cov: 1 | 2;
+  /** Output vec4s per invocation: the blocked pipeline's COV constant (1 or 2), or 4 (rows). */
+  cov: 1 | 2 | 4;
   /** Output channels padded to a multiple of 4·cov, in vec4s. */
   coVecs: number;
   /** Workgroups per (phase, channel block). */
