@@ -1,17 +1,19 @@
 // Transposed convolution (tfjs conv2dTranspose semantics), bias and activation fused, for
-// adapters where a load costs far more than an FMA (llvmpipe: ~18 ns a vec4 load at a uniform
-// address, ~38 ns at a per-invocation one, against ~0.6 ns a SIMD FMA).
+// adapters where a load costs far more than an FMA. On llvmpipe (Mesa 22) a storage-buffer load
+// is a loop over the SIMD lanes, ~20 ns for a vec4 against ~0.6 ns for an 8-lane FMA, so this
+// kernel is built to load as little as possible per FMA.
 // TypeScript twin: convTransposeForward() in src/reference.ts (weights re-laid by
-// packBlockedWeights() with 4 vec4s a block); uniform packed by packConvTransposeRowsParams()
-// in src/gpu/kernels.ts.
+// packBlockedWeights() with planRows()); uniform packed by packConvTransposeBlockedParams() in
+// src/gpu/kernels.ts (the same fields as conv_transpose_blocked.wgsl).
 //
-// Version 3 (after conv_transpose_blocked.wgsl). Each invocation computes 7 neighbouring pixels
-// of one phase row × 16 output channels, held in seven mat4x4f (a column = 4 channels):
-// - no private arrays: llvmpipe keeps an array that its unroller gives up on in scratch memory,
-//   where every access costs as much as a buffer load, so the 7 pixels are named values;
-// - each weight vec4 feeds 7 pixels; a 4×16 weight block is four mat4x4f, and W·x is 4 FMAs;
+// Version 3 (after conv_transpose_blocked.wgsl, version 2). Each invocation computes 14 pixels of
+// one phase × 16 output channels, held in fourteen mat4x4f (a column = 4 channels):
+// - no private arrays: an array the compiler fails to unroll lives in scratch memory, where every
+//   access costs as much as a buffer load, so the 14 pixels are named values;
+// - each weight vec4 feeds 14 pixels; a 4×16 weight block is four mat4x4f, and W·x is 4 FMAs;
 // - each input vec4 is loaded once per kernel row and serves both x-taps of the phase through a
 //   window of 8 columns, so a phase may have at most 2 taps along x (kW ≤ 2·sW).
+// Measured on llvmpipe, layer by layer, in the bench's docs (src/bench/README.md).
 
 struct Params {
   batch: u32,
@@ -34,12 +36,17 @@ struct Params {
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> x: array<vec4f>;       // (B, inH, inW, inC/4) of vec4
-@group(0) @binding(2) var<storage, read> kernel: array<vec4f>;  // (kH, kW, inC, co_vecs) of vec4
+// The weights sit in a uniform buffer: llvmpipe loads a uniform address from one about twice as
+// fast as from a storage buffer. 4096 vec4s (64 KiB) is the least maxUniformBufferBindingSize
+// an adapter may have; larger layers take conv_transpose_blocked.wgsl.
+@group(0) @binding(2) var<uniform> kernel: array<vec4f, 4096>;  // (kH, kW, inC, co_vecs) of vec4
 @group(0) @binding(3) var<storage, read> bias: array<vec4f>;    // (co_vecs) of vec4
 @group(0) @binding(4) var<storage, read_write> out: array<f32>; // (B, outH, outW, outC)
 
 override WG: u32 = 64;
-const PIX = 7u;
+// ROWS = 1: an invocation's 14 pixels are 14 neighbouring columns of one phase row;
+// ROWS = 2: they are 7 columns of two neighbouring phase rows (for phase rows narrower than 14).
+override ROWS: u32 = 1;
 
 fn activate(v: vec4f, code: u32) -> vec4f {
   if (code == 1u) { return max(v, vec4f(0.0)); }
@@ -48,9 +55,9 @@ fn activate(v: vec4f, code: u32) -> vec4f {
   return v;
 }
 
-// Input column ix of row `row`, channels 4·c4…+3; zero outside the row.
-fn load_x(row: u32, ix: i32, in_w: u32, in_c4: u32, c4: u32) -> vec4f {
-  let ok = ix >= 0 && ix < i32(in_w);
+// Input column ix of row `row`, channels 4·c4…+3; zero outside the row or the image.
+fn load_x(row: u32, row_ok: bool, ix: i32, in_w: u32, in_c4: u32, c4: u32) -> vec4f {
+  let ok = row_ok && ix >= 0 && ix < i32(in_w);
   return select(vec4f(0.0), x[(row + u32(select(0, ix, ok))) * in_c4 + c4], ok);
 }
 
@@ -70,10 +77,10 @@ fn weights(base: u32, co_vecs: u32, cv: u32) -> mat4x4f {
   );
 }
 
-fn store(m: mat4x4f, j: u32, qx0: u32, qw: u32, ob0: u32, px: u32, co0: u32) {
+fn store(m: mat4x4f, j: u32, qx0: u32, qw: u32, oy: u32, ok: bool, b: u32, px: u32, co0: u32) {
   let p = params;
-  if (qx0 + j >= qw) { return; }
-  let ob = ob0 + (px + p.stride_w * (qx0 + j)) * p.out_c;
+  if (!ok || qx0 + j >= qw) { return; }
+  let ob = ((b * p.out_h + oy) * p.out_w + px + p.stride_w * (qx0 + j)) * p.out_c;
   for (var cv = 0u; cv < 4u; cv++) {
     let v = activate(m[cv], p.activation);
     let co = co0 + cv * 4u;
@@ -83,10 +90,12 @@ fn store(m: mat4x4f, j: u32, qx0: u32, qw: u32, ob0: u32, px: u32, co0: u32) {
   }
 }
 
-// Workgroup g (uniform) → (channel block, phase, tile); lane → (run, phase row qy, frame b).
-// Pixel j of the run is output column px + sx·(qx0 + j). Its first x-tap (kernel column kx0)
-// reads input column qx0 + j + d0, d0 = (px + pad − kx0) / sx, and its second (kx0 + sx) the
-// column before: window slot j + 1 and slot j of a window starting at qx0 + d0 − 1.
+// Workgroup g (uniform) → (channel block, phase, tile); lane → (run, row group, frame b).
+// The run's first 7 pixels (a0…a6) are columns qx0 + j of phase row qy; the other 7 (a7…a13)
+// continue that row (ROWS = 1) or are the same columns of row qy + 1 (ROWS = 2). A pixel's first
+// x-tap (kernel column kx0) reads input column qx + d0, d0 = (px + pad − kx0) / sx, and its
+// second (kx0 + sx) the column before: each half reads a window of 8 input columns, x (first
+// half) and y (second), starting at its first column + d0 − 1; pixel j uses slots j + 1 and j.
 @compute @workgroup_size(WG)
 fn main(
   @builtin(workgroup_id) wid: vec3u,
@@ -105,14 +114,21 @@ fn main(
   if (cob * 4u >= p.co_vecs || py >= p.out_h || px >= p.out_w) { return; }
   let qh = (p.out_h - py + p.stride_h - 1u) / p.stride_h;
   let qw = (p.out_w - px + p.stride_w - 1u) / p.stride_w;
-  let runs = (qw + PIX - 1u) / PIX;
+  let run_w = 7u * (3u - ROWS);
+  let runs = (qw + run_w - 1u) / run_w;
+  let row_groups = (qh + ROWS - 1u) / ROWS;
   let n = tile * WG + lid;
-  if (n >= p.batch * qh * runs) { return; }
-  let qx0 = (n % runs) * PIX;
+  if (n >= p.batch * row_groups * runs) { return; }
+  let qx0 = (n % runs) * run_w;
   let t = n / runs;
-  let qy = t % qh;
-  let b = t / qh;
+  let qy = (t % row_groups) * ROWS;
+  let b = t / row_groups;
+  // The second half: its phase row, first column, and whether that row exists.
+  let qy_b = qy + ROWS - 1u;
+  let qx0_b = qx0 + 7u * (2u - ROWS);
+  let has_b = qy_b < qh;
   let oy = py + p.stride_h * qy;
+  let oy_b = py + p.stride_h * qy_b;
   let in_c4 = p.in_c / 4u;
 
   let b4 = cob * 4u;
@@ -124,25 +140,48 @@ fn main(
   var a4 = bias_m;
   var a5 = bias_m;
   var a6 = bias_m;
+  var a7 = bias_m;
+  var a8 = bias_m;
+  var a9 = bias_m;
+  var a10 = bias_m;
+  var a11 = bias_m;
+  var a12 = bias_m;
+  var a13 = bias_m;
 
   let ky0 = (py + p.pad_top) % p.stride_h;
   let kx0 = (px + p.pad_left) % p.stride_w;
   let two_taps = kx0 + p.stride_w < p.k_w;
-  let w0 = i32(qx0) + i32(px + p.pad_left - kx0) / i32(p.stride_w) - 1; // window slot 0
+  let d0 = i32(px + p.pad_left - kx0) / i32(p.stride_w) - 1;
+  let w0 = i32(qx0) + d0;
+  let w0_b = i32(qx0_b) + d0;
+  let last_row = i32(p.in_h) - 1;
   for (var ky = ky0; ky < p.k_h; ky += p.stride_h) {
+    // ty is a multiple of sy for this phase's kernel rows, so iy = ty / sy exactly when ty ≥ 0.
     let ty = i32(oy + p.pad_top) - i32(ky);
+    let ty_b = i32(oy_b + p.pad_top) - i32(ky);
     let iy = ty / i32(p.stride_h);
-    if (ty < 0 || iy >= i32(p.in_h)) { continue; }
-    let row = (b * p.in_h + u32(iy)) * p.in_w;
+    let iy_b = ty_b / i32(p.stride_h);
+    let ok_a = ty >= 0 && iy <= last_row;
+    let ok_b = has_b && ty_b >= 0 && iy_b <= last_row;
+    let row = (b * p.in_h + u32(clamp(iy, 0, last_row))) * p.in_w;
+    let row_b = (b * p.in_h + u32(clamp(iy_b, 0, last_row))) * p.in_w;
     for (var c4 = 0u; c4 < in_c4; c4++) {
-      let x0 = load_x(row, w0, p.in_w, in_c4, c4);
-      let x1 = load_x(row, w0 + 1, p.in_w, in_c4, c4);
-      let x2 = load_x(row, w0 + 2, p.in_w, in_c4, c4);
-      let x3 = load_x(row, w0 + 3, p.in_w, in_c4, c4);
-      let x4 = load_x(row, w0 + 4, p.in_w, in_c4, c4);
-      let x5 = load_x(row, w0 + 5, p.in_w, in_c4, c4);
-      let x6 = load_x(row, w0 + 6, p.in_w, in_c4, c4);
-      let x7 = load_x(row, w0 + 7, p.in_w, in_c4, c4);
+      let x0 = load_x(row, ok_a, w0 + 0, p.in_w, in_c4, c4);
+      let x1 = load_x(row, ok_a, w0 + 1, p.in_w, in_c4, c4);
+      let x2 = load_x(row, ok_a, w0 + 2, p.in_w, in_c4, c4);
+      let x3 = load_x(row, ok_a, w0 + 3, p.in_w, in_c4, c4);
+      let x4 = load_x(row, ok_a, w0 + 4, p.in_w, in_c4, c4);
+      let x5 = load_x(row, ok_a, w0 + 5, p.in_w, in_c4, c4);
+      let x6 = load_x(row, ok_a, w0 + 6, p.in_w, in_c4, c4);
+      let x7 = load_x(row, ok_a, w0 + 7, p.in_w, in_c4, c4);
+      let y0 = load_x(row_b, ok_b, w0_b + 0, p.in_w, in_c4, c4);
+      let y1 = load_x(row_b, ok_b, w0_b + 1, p.in_w, in_c4, c4);
+      let y2 = load_x(row_b, ok_b, w0_b + 2, p.in_w, in_c4, c4);
+      let y3 = load_x(row_b, ok_b, w0_b + 3, p.in_w, in_c4, c4);
+      let y4 = load_x(row_b, ok_b, w0_b + 4, p.in_w, in_c4, c4);
+      let y5 = load_x(row_b, ok_b, w0_b + 5, p.in_w, in_c4, c4);
+      let y6 = load_x(row_b, ok_b, w0_b + 6, p.in_w, in_c4, c4);
+      let y7 = load_x(row_b, ok_b, w0_b + 7, p.in_w, in_c4, c4);
       // First x-tap: pixel j reads slot j + 1.
       var base = ((ky * p.k_w + kx0) * p.in_c + c4 * 4u) * p.co_vecs + b4;
       var m0 = weights(base, p.co_vecs, 0u);
@@ -156,6 +195,13 @@ fn main(
       a4 = mac(a4, m0, m1, m2, m3, x5);
       a5 = mac(a5, m0, m1, m2, m3, x6);
       a6 = mac(a6, m0, m1, m2, m3, x7);
+      a7 = mac(a7, m0, m1, m2, m3, y1);
+      a8 = mac(a8, m0, m1, m2, m3, y2);
+      a9 = mac(a9, m0, m1, m2, m3, y3);
+      a10 = mac(a10, m0, m1, m2, m3, y4);
+      a11 = mac(a11, m0, m1, m2, m3, y5);
+      a12 = mac(a12, m0, m1, m2, m3, y6);
+      a13 = mac(a13, m0, m1, m2, m3, y7);
       if (two_taps) {
         // Second x-tap: pixel j reads slot j.
         base += p.stride_w * p.in_c * p.co_vecs;
@@ -170,16 +216,29 @@ fn main(
         a4 = mac(a4, m0, m1, m2, m3, x4);
         a5 = mac(a5, m0, m1, m2, m3, x5);
         a6 = mac(a6, m0, m1, m2, m3, x6);
+        a7 = mac(a7, m0, m1, m2, m3, y0);
+        a8 = mac(a8, m0, m1, m2, m3, y1);
+        a9 = mac(a9, m0, m1, m2, m3, y2);
+        a10 = mac(a10, m0, m1, m2, m3, y3);
+        a11 = mac(a11, m0, m1, m2, m3, y4);
+        a12 = mac(a12, m0, m1, m2, m3, y5);
+        a13 = mac(a13, m0, m1, m2, m3, y6);
       }
     }
   }
-  let ob0 = (b * p.out_h + oy) * p.out_w * p.out_c;
   let co0 = cob * 16u;
-  store(a0, 0u, qx0, qw, ob0, px, co0);
-  store(a1, 1u, qx0, qw, ob0, px, co0);
-  store(a2, 2u, qx0, qw, ob0, px, co0);
-  store(a3, 3u, qx0, qw, ob0, px, co0);
-  store(a4, 4u, qx0, qw, ob0, px, co0);
-  store(a5, 5u, qx0, qw, ob0, px, co0);
-  store(a6, 6u, qx0, qw, ob0, px, co0);
+  store(a0, 0u, qx0, qw, oy, true, b, px, co0);
+  store(a1, 1u, qx0, qw, oy, true, b, px, co0);
+  store(a2, 2u, qx0, qw, oy, true, b, px, co0);
+  store(a3, 3u, qx0, qw, oy, true, b, px, co0);
+  store(a4, 4u, qx0, qw, oy, true, b, px, co0);
+  store(a5, 5u, qx0, qw, oy, true, b, px, co0);
+  store(a6, 6u, qx0, qw, oy, true, b, px, co0);
+  store(a7, 0u, qx0_b, qw, oy_b, has_b, b, px, co0);
+  store(a8, 1u, qx0_b, qw, oy_b, has_b, b, px, co0);
+  store(a9, 2u, qx0_b, qw, oy_b, has_b, b, px, co0);
+  store(a10, 3u, qx0_b, qw, oy_b, has_b, b, px, co0);
+  store(a11, 4u, qx0_b, qw, oy_b, has_b, b, px, co0);
+  store(a12, 5u, qx0_b, qw, oy_b, has_b, b, px, co0);
+  store(a13, 6u, qx0_b, qw, oy_b, has_b, b, px, co0);
 }

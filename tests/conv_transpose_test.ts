@@ -8,7 +8,9 @@ import {
   packConvTransposeBlockedParams,
   packConvTransposeParams,
   planBlocked,
+  planPairs,
   planRows,
+  ROWS_WEIGHT_VEC4S,
 } from "../src/gpu/kernels.ts";
 import { assertClose, randomArray } from "./fixtures.ts";
 import { adapter, openTestGpu, runKernel } from "./gpu_helpers.ts";
@@ -222,9 +224,12 @@ Deno.test({
   },
 });
 
+/** The ROWS variants of conv_transpose_rows.wgsl the rows test ran. */
+const rowsSeen = new Set<number>();
+
 /** Runs one of the layer-choosing kernels on every case it applies to; returns how many. */
 async function checkChosenKernel(
-  kind: "rows" | "narrow",
+  kind: "rows" | "pairs" | "narrow",
   all: { d: ConvTransposeDims; seed: number }[],
 ): Promise<number> {
   const { gpu, pipelines } = await openTestGpu();
@@ -236,15 +241,24 @@ async function checkChosenKernel(
         const { x, w, bias } = inputs(d, seed);
         const want = convTransposeForward(x, w, bias, d, act);
         let got: Float32Array;
-        if (kind === "rows") {
-          const plan = planRows(d);
+        if (kind === "rows" || kind === "pairs") {
+          const plan = kind === "rows" ? planRows(d) : planPairs(d);
           const packed = packBlockedWeights(w, bias, d, plan);
+          if (kind === "rows") rowsSeen.add(planRows(d).rows);
+          // Both read their weights from a 64 KiB uniform array.
+          const kernel = new Float32Array(ROWS_WEIGHT_VEC4S * 4);
+          kernel.set(packed.kernel);
+          const pipeline = kind === "pairs"
+            ? pipelines.conv_transpose_pairs
+            : planRows(d).rows === 1
+            ? pipelines.conv_transpose_rows1
+            : pipelines.conv_transpose_rows2;
           got = new Float32Array(
             await runKernel(
               gpu.device,
-              pipelines.conv_transpose_rows,
+              pipeline,
               packConvTransposeBlockedParams(d, activationCode(act), plan),
-              [x, packed.kernel, packed.bias],
+              [x, kernel, packed.bias],
               want.byteLength,
               0,
               plan.groups,
@@ -288,12 +302,77 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
+    // Phase rows of 14 or more take ROWS = 1: a 3-row, 16- or 31-column input, kernel 4, stride 2.
+    const wide = [16, 31].flatMap((inW, i) =>
+      (["same", "valid"] as const).map((padding, j) => {
+        const [outH, padTop] = convTransposeLength(3, 4, 2, padding);
+        const [outW, padLeft] = convTransposeLength(inW, 4, 2, padding);
+        const d: ConvTransposeDims = {
+          batch: 2,
+          inH: 3,
+          inW,
+          inC: 8,
+          outH,
+          outW,
+          outC: [16, 20][j],
+          kH: 4,
+          kW: 4,
+          strideH: 2,
+          strideW: 2,
+          padTop,
+          padLeft,
+        };
+        return { d, seed: 300 + 2 * i + j };
+      })
+    );
     const checked = await checkChosenKernel("rows", [
       ...cases(8, [5, 16, 20, 40]),
       ...cases(4, [32]),
+      ...wide,
     ]);
-    // stride 2 with kernels 2–4 and stride 1 with kernel 2, both paddings, three activations.
+    // stride 2 with kernels 2 and 4 and stride 1 with kernel 2, both paddings, three activations.
     assert.ok(checked >= 24, `only ${checked} cases ran the rows kernel`);
+    assert.deepEqual([...rowsSeen].sort(), [1, 2], "both ROWS variants ran");
+  },
+});
+
+Deno.test({
+  name:
+    "conv_transpose_pairs.wgsl matches the reference where it is chosen: kernel 3, stride 2, 5–40 channels, 1–3 runs a row (rel. L2 < 1e-5)",
+  ignore: !adapter,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    // Odd and even phase-row counts, widths of one to three runs of 7 input columns, y-stride 1
+    // and 2, both paddings.
+    const extra: { d: ConvTransposeDims; seed: number }[] = [];
+    let seed = 400;
+    for (const [inH, inW, strideH] of [[3, 7, 2], [4, 16, 2], [5, 9, 1], [2, 20, 2]]) {
+      for (const padding of ["same", "valid"] as const) {
+        const [outH, padTop] = convTransposeLength(inH, 3, strideH, padding);
+        const [outW, padLeft] = convTransposeLength(inW, 3, 2, padding);
+        extra.push({
+          d: {
+            batch: 3,
+            inH,
+            inW,
+            inC: 8,
+            outH,
+            outW,
+            outC: [16, 24, 32, 5][seed % 4],
+            kH: 3,
+            kW: 3,
+            strideH,
+            strideW: 2,
+            padTop,
+            padLeft,
+          },
+          seed: seed++,
+        });
+      }
+    }
+    const checked = await checkChosenKernel("pairs", [...cases(8, [5, 16, 20, 40]), ...extra]);
+    assert.ok(checked >= 30, `only ${checked} cases ran the pairs kernel`);
   },
 });
 
@@ -312,8 +391,8 @@ Deno.test({
   },
 });
 
-Deno.test("convKernelFor() picks the shipped decoder's kernels: rows, rows, narrow", () => {
-  const base = { batch: 1, kH: 3, kW: 3, padTop: 1, padLeft: 1 };
+Deno.test("convKernelFor() picks the shipped decoder's kernels: pairs, pairs, narrow", () => {
+  const base = { batch: 1, kH: 3, kW: 3, padTop: 0, padLeft: 0 };
   const l1 = {
     ...base,
     inH: 7,
@@ -326,8 +405,19 @@ Deno.test("convKernelFor() picks the shipped decoder's kernels: rows, rows, narr
     strideW: 2,
   };
   const l2 = { ...l1, inH: 14, inW: 14, outH: 28, outW: 28, outC: 16 };
-  const l3 = { ...l2, inH: 28, inW: 28, inC: 16, outC: 1, strideH: 1, strideW: 1 };
-  assert.deepEqual([l1, l2, l3].map(convKernelFor), ["rows", "rows", "narrow"]);
+  const l3 = {
+    ...l2,
+    inH: 28,
+    inW: 28,
+    inC: 16,
+    outC: 1,
+    strideH: 1,
+    strideW: 1,
+    padTop: 1,
+    padLeft: 1,
+  };
+  assert.deepEqual([l1, l2, l3].map(convKernelFor), ["pairs", "pairs", "narrow"]);
+  assert.equal(convKernelFor({ ...l1, kW: 4, kH: 4 }), "rows");
   assert.equal(convKernelFor({ ...l1, inC: 3 }), "straight");
   assert.equal(convKernelFor({ ...l3, outC: 8 }), "blocked");
 });

@@ -47,7 +47,11 @@ export async function runKernel(
   const u = buf(uniform.byteLength, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
   device.queue.writeBuffer(u, 0, uniform);
   const ins = inputs.map((a) => {
-    const b = buf(a.byteLength, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST);
+    // Also bindable as a uniform buffer, for kernels that read their weights from one.
+    const b = buf(
+      a.byteLength,
+      GPUBufferUsage.STORAGE | GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+    );
     device.queue.writeBuffer(b, 0, a);
     return b;
   });

@@ -29,7 +29,9 @@ import {
   packResizeQuantizeParams,
   type Pipelines,
   planBlocked,
+  planPairs,
   planRows,
+  ROWS_WEIGHT_VEC4S,
 } from "./kernels.ts";
 
 /** One recorded kernel launch: its pipeline, bindings, and uniform for a given batch. */
@@ -57,8 +59,10 @@ function kernelFor(p: DecoderWeights["planned"][number]): KernelName | null {
   switch (convKernelFor(d)) {
     case "narrow":
       return "conv_transpose_narrow";
+    case "pairs":
+      return "conv_transpose_pairs";
     case "rows":
-      return "conv_transpose_rows";
+      return planRows(d).rows === 1 ? "conv_transpose_rows1" : "conv_transpose_rows2";
     case "blocked":
       return planBlocked(d).cov === 2
         ? "conv_transpose_blocked_cov2"
@@ -182,6 +186,11 @@ export class GpuDecoder {
       device.queue.writeBuffer(b, 0, data);
       return b;
     };
+    const uploadUniform = (data: Float32Array<ArrayBuffer>, bytes: number, label: string) => {
+      const b = make(bytes, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label);
+      device.queue.writeBuffer(b, 0, data);
+      return b;
+    };
     const latents = make(
       chunkFrames * w.arch.latentDim * 4,
       STORAGE | GPUBufferUsage.COPY_DST,
@@ -242,12 +251,17 @@ export class GpuDecoder {
       } else {
         const dims = (batch: number) => convTransposeDims(p, batch);
         const label = `${name} ${p.inShape.join("×")}→${p.outShape.join("×")}`;
-        const blockedLike = name === "conv_transpose_rows" ||
-          name === "conv_transpose_blocked_cov1" || name === "conv_transpose_blocked_cov2";
-        if (blockedLike) {
-          const planFor = name === "conv_transpose_rows" ? planRows : planBlocked;
+        const pairs = name === "conv_transpose_pairs";
+        const rows = pairs || name === "conv_transpose_rows1" || name === "conv_transpose_rows2";
+        if (
+          rows || name === "conv_transpose_blocked_cov1" || name === "conv_transpose_blocked_cov2"
+        ) {
+          const planFor = pairs ? planPairs : rows ? planRows : planBlocked;
           const packed = packBlockedWeights(kernelData, biasData, dims(1), planFor(dims(1)));
-          const k = upload(packed.kernel, `layers.${p.index}.kernel.blocked`);
+          // The rows and pairs kernels read their weights from a fixed-size uniform array.
+          const k = rows
+            ? uploadUniform(packed.kernel, ROWS_WEIGHT_VEC4S * 16, `layers.${p.index}.kernel.rows`)
+            : upload(packed.kernel, `layers.${p.index}.kernel.blocked`);
           const bb = upload(packed.bias, `layers.${p.index}.bias.blocked`);
           steps.push({
             name: label,

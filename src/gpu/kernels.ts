@@ -15,7 +15,9 @@ export type KernelName =
   | "conv_transpose"
   | "conv_transpose_blocked_cov1"
   | "conv_transpose_blocked_cov2"
-  | "conv_transpose_rows"
+  | "conv_transpose_rows1"
+  | "conv_transpose_rows2"
+  | "conv_transpose_pairs"
   | "conv_transpose_narrow"
   | "resize"
   | "quantize"
@@ -26,7 +28,9 @@ const KERNELS: Record<KernelName, { file: string; constants?: Record<string, num
   dense: { file: "dense" },
   dense_blocked: { file: "dense_blocked" },
   conv_transpose: { file: "conv_transpose" },
-  conv_transpose_rows: { file: "conv_transpose_rows" },
+  conv_transpose_rows1: { file: "conv_transpose_rows", constants: { ROWS: 1 } },
+  conv_transpose_rows2: { file: "conv_transpose_rows", constants: { ROWS: 2 } },
+  conv_transpose_pairs: { file: "conv_transpose_pairs" },
   conv_transpose_narrow: { file: "conv_transpose_narrow" },
   conv_transpose_blocked_cov1: { file: "conv_transpose_blocked", constants: { COV: 1 } },
   conv_transpose_blocked_cov2: { file: "conv_transpose_blocked", constants: { COV: 2 } },
@@ -121,18 +125,39 @@ export function denseBlockedGroups(batch: number, units: number): number {
   return groupsFor(Math.ceil(units / 16) * Math.ceil(batch / 8));
 }
 
+/** Vec4s in conv_transpose_rows.wgsl's uniform weight array (64 KiB, every adapter's least limit). */
+export const ROWS_WEIGHT_VEC4S = 4096;
+
 /**
  * Which transposed-convolution kernel runs a layer, fastest first among those that apply:
- * `narrow` for a few output channels at stride 1, `rows` when each phase has at most two taps
- * along x, `blocked` when the input channels come in fours, else the straight version 1.
+ * `narrow` for a few output channels at stride 1; for more than 4 output channels whose re-laid
+ * weights fit a 64 KiB uniform array, `pairs` for kernel width 3 at x-stride 2 with no left
+ * padding (tfjs's "same" and "valid" alike) (both x-phases from one input window), else `rows` when each phase has at most two taps
+ * along x; `blocked` when the input channels come in fours; else the straight version 1.
  */
 export function convKernelFor(
   d: ConvTransposeDims,
-): "narrow" | "rows" | "blocked" | "straight" {
+): "narrow" | "pairs" | "rows" | "blocked" | "straight" {
   if (d.inC % 4 !== 0) return "straight";
   if (d.outC <= 4 && d.strideH === 1 && d.strideW === 1 && d.kW <= 3) return "narrow";
-  if (d.outC > 4 && d.kW <= 2 * d.strideW) return "rows";
+  const uniformFits = d.kH * d.kW * d.inC * Math.ceil(d.outC / 16) * 4 <= ROWS_WEIGHT_VEC4S;
+  if (d.outC > 4 && uniformFits) {
+    if (d.kW === 3 && d.strideW === 2 && d.padLeft === 0) return "pairs";
+    if (d.kW <= 2 * d.strideW) return "rows";
+  }
   return "blocked";
+}
+
+/**
+ * Sizes conv_transpose_pairs.wgsl's dispatch (mirrors its `runs` and `pairs`): 16 output
+ * channels, 7 input columns (14 output columns) and 2 phase rows of one y-phase an invocation.
+ */
+export function planPairs(d: ConvTransposeDims): BlockedPlan {
+  const coVecs = Math.ceil(d.outC / 16) * 4;
+  const qh = Math.ceil(d.outH / d.strideH);
+  const work = d.batch * Math.ceil(qh / 2) * Math.ceil(Math.ceil(d.outW / 2) / 7);
+  const tiles = Math.max(1, Math.ceil(work / WORKGROUP_SIZE));
+  return { cov: 4, coVecs, tiles, groups: (coVecs / 4) * d.strideH * tiles };
 }
 
 /** Workgroups of conv_transpose_narrow.wgsl (mirrors its `per_channel`). */
@@ -141,16 +166,26 @@ export function narrowGroups(d: ConvTransposeDims): number {
   return d.outC * Math.ceil(work / WORKGROUP_SIZE);
 }
 
+/** How conv_transpose_rows.wgsl covers a layer: {@link BlockedPlan} and its ROWS constant. */
+export interface RowsPlan extends BlockedPlan {
+  /** 1: 14 columns of one phase row an invocation; 2: 7 columns of two rows (narrow layers). */
+  rows: 1 | 2;
+}
+
 /**
- * How conv_transpose_rows.wgsl covers a layer: 16 output channels (4 vec4s) and 7 pixels of a
- * phase row an invocation. Its uniform is packed by {@link packConvTransposeBlockedParams}
- * (the same fields) and its weights by {@link packBlockedWeights}.
+ * Sizes conv_transpose_rows.wgsl's dispatch: 16 output channels (4 vec4s) and 14 pixels an
+ * invocation, in one row when phase rows are at least 14 wide. Its uniform is packed by
+ * {@link packConvTransposeBlockedParams} (the same fields) and its weights by
+ * {@link packBlockedWeights}.
  */
-export function planRows(d: ConvTransposeDims): BlockedPlan {
+export function planRows(d: ConvTransposeDims): RowsPlan {
   const coVecs = Math.ceil(d.outC / 16) * 4;
   const qh = Math.ceil(d.outH / d.strideH), qw = Math.ceil(d.outW / d.strideW);
-  const tiles = Math.max(1, Math.ceil((d.batch * qh * Math.ceil(qw / 7)) / WORKGROUP_SIZE));
-  return { cov: 4, coVecs, tiles, groups: (coVecs / 4) * d.strideH * d.strideW * tiles };
+  const rows = qw >= 14 ? 1 : 2;
+  const runW = rows === 1 ? 14 : 7;
+  const work = d.batch * Math.ceil(qh / rows) * Math.ceil(qw / runW);
+  const tiles = Math.max(1, Math.ceil(work / WORKGROUP_SIZE));
+  return { cov: 4, rows, coVecs, tiles, groups: (coVecs / 4) * d.strideH * d.strideW * tiles };
 }
 
 /** Mirrors `Params` in shaders/conv_transpose.wgsl. */
