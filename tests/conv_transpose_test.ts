@@ -224,6 +224,13 @@ Deno.test({
   },
 });
 
+/** `a` followed by zeros up to `length` values (a kernel for a fixed-size uniform array). */
+function padTo(a: Float32Array, length: number): Float32Array<ArrayBuffer> {
+  const out = new Float32Array(length);
+  out.set(a);
+  return out;
+}
+
 /** The ROWS variants of conv_transpose_rows.wgsl the rows test ran. */
 const rowsSeen = new Set<number>();
 
@@ -270,7 +277,7 @@ async function checkChosenKernel(
               gpu.device,
               pipelines.conv_transpose_narrow,
               packConvTransposeParams(d, activationCode(act)),
-              [x, w, bias],
+              [x, padTo(w, ROWS_WEIGHT_VEC4S * 4), bias],
               want.byteLength,
               0,
               narrowGroups(d),
@@ -383,9 +390,31 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
+    // Also a 3×2 kernel and an image of 9 rows: two passes of 4 rows and a partial one.
+    const tall = (["same", "valid"] as const).map((padding, i) => {
+      const [outH, padTop] = convTransposeLength(9, 3, 1, padding);
+      const [outW, padLeft] = convTransposeLength(10, 2, 1, padding);
+      const d: ConvTransposeDims = {
+        batch: 2,
+        inH: 9,
+        inW: 10,
+        inC: 8,
+        outH,
+        outW,
+        outC: 1 + i,
+        kH: 3,
+        kW: 2,
+        strideH: 1,
+        strideW: 1,
+        padTop,
+        padLeft,
+      };
+      return { d, seed: 500 + i };
+    });
     const checked = await checkChosenKernel("narrow", [
       ...cases(16, [1, 3, 4]),
       ...cases(4, [1, 2]),
+      ...tall,
     ]);
     assert.ok(checked >= 12, `only ${checked} cases ran the narrow kernel`);
   },

@@ -273,8 +273,11 @@ export class GpuDecoder {
             groups: (batch) => planFor(dims(batch)).groups,
           });
         } else {
-          // Version 1 and the narrow kernel read the tfjs layout as it is.
-          const kernel = upload(kernelData, `layers.${p.index}.kernel`);
+          // Version 1 and the narrow kernel read the tfjs layout as it is, the narrow one from a
+          // fixed-size uniform array.
+          const kernel = name === "conv_transpose_narrow"
+            ? uploadUniform(kernelData, ROWS_WEIGHT_VEC4S * 16, `layers.${p.index}.kernel`)
+            : upload(kernelData, `layers.${p.index}.kernel`);
           const bias = upload(biasData, `layers.${p.index}.bias`);
           steps.push({
             name: label,

@@ -139,7 +139,11 @@ export function convKernelFor(
   d: ConvTransposeDims,
 ): "narrow" | "pairs" | "rows" | "blocked" | "straight" {
   if (d.inC % 4 !== 0) return "straight";
-  if (d.outC <= 4 && d.strideH === 1 && d.strideW === 1 && d.kW <= 3) return "narrow";
+  const narrowFits = d.kH * d.kW * d.outC * (d.inC / 4) <= ROWS_WEIGHT_VEC4S;
+  const small = d.kH <= 3 && d.kW <= 3;
+  if (d.outC <= 4 && d.strideH === 1 && d.strideW === 1 && small && narrowFits) {
+    return "narrow";
+  }
   const uniformFits = d.kH * d.kW * d.inC * Math.ceil(d.outC / 16) * 4 <= ROWS_WEIGHT_VEC4S;
   if (d.outC > 4 && uniformFits) {
     if (d.kW === 3 && d.strideW === 2 && d.padLeft === 0) return "pairs";
@@ -162,7 +166,7 @@ export function planPairs(d: ConvTransposeDims): BlockedPlan {
 
 /** Workgroups of conv_transpose_narrow.wgsl (mirrors its `per_channel`). */
 export function narrowGroups(d: ConvTransposeDims): number {
-  const work = d.batch * Math.ceil(d.outH / 2) * Math.ceil(d.outW / 7);
+  const work = d.batch * Math.ceil(d.outH / 4) * Math.ceil(d.outW / 7);
   return d.outC * Math.ceil(work / WORKGROUP_SIZE);
 }
 
