@@ -50,7 +50,12 @@ export async function decodeFrames(
       timings.adapter = (performance.now() - t) / 1000;
       t = performance.now();
       try {
-        const decoder = await GpuDecoder.create(gpu, weights, imsize, { profile });
+        // Buffers sized for this run's frames, not the largest chunk the limits allow: creating
+        // (and zeroing) 2 × 128 MiB of activations cost more than the decode of a short run.
+        const decoder = await GpuDecoder.create(gpu, weights, imsize, {
+          profile,
+          maxChunkFrames: frames,
+        });
         timings.pipelines = (performance.now() - t) / 1000;
         t = performance.now();
         const pixels = await decoder.decode(latents, frames);

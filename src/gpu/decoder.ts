@@ -86,7 +86,10 @@ function neededKernels(w: DecoderWeights, imsize: number): KernelName[] {
 
 /** Options for {@link GpuDecoder.create}. */
 export interface GpuDecoderOptions {
-  /** Caps the frames per chunk below what the limits allow (tests use it to force splitting). */
+  /**
+   * Caps the frames per chunk below what the limits allow, and so the buffers' sizes: a caller
+   * that knows its batch passes it; tests use it to force splitting.
+   */
   maxChunkFrames?: number;
   /** Record each kernel's GPU time with timestamp queries (where the adapter has them). */
   profile?: boolean;
