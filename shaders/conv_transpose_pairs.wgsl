@@ -22,7 +22,7 @@ struct Params {
   in_c: u32,       // multiple of 4
   out_h: u32,
   out_w: u32,
-  out_c: u32,
+  out_c: u32,      // multiple of 4
   k_h: u32,
   k_w: u32,        // 3
   stride_h: u32,
@@ -41,7 +41,8 @@ struct Params {
 // an adapter may have; larger layers take another kernel.
 @group(0) @binding(2) var<uniform> kernel: array<vec4f, 4096>;  // (kH, 3, inC, co_vecs) of vec4
 @group(0) @binding(3) var<storage, read> bias: array<vec4f>;    // (co_vecs) of vec4
-@group(0) @binding(4) var<storage, read_write> out: array<f32>; // (B, outH, outW, outC)
+// Written a vec4 at a time: on llvmpipe a store, like a load, costs the same for 1 or 4 floats.
+@group(0) @binding(4) var<storage, read_write> out: array<vec4f>; // (B, outH, outW, outC/4) of vec4
 
 override WG: u32 = 64;
 
@@ -82,13 +83,11 @@ fn weights(ky: u32, kx: u32, c4: u32, b4: u32) -> array<mat4x4f, 4> {
 fn store(m: mat4x4f, b: u32, oy: u32, row_ok: bool, ox: u32, co0: u32) {
   let p = params;
   if (!row_ok || ox >= p.out_w) { return; }
-  let ob = ((b * p.out_h + oy) * p.out_w + ox) * p.out_c;
+  let out_c4 = p.out_c / 4u;
+  let ob = ((b * p.out_h + oy) * p.out_w + ox) * out_c4;
   for (var cv = 0u; cv < 4u; cv++) {
-    let v = activate(m[cv], p.activation);
-    let co = co0 + cv * 4u;
-    for (var k = 0u; k < 4u; k++) {
-      if (co + k < p.out_c) { out[ob + co + k] = v[k]; }
-    }
+    let c = co0 / 4u + cv;
+    if (c < out_c4) { out[ob + c] = activate(m[cv], p.activation); }
   }
 }
 

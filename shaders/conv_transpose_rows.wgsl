@@ -22,7 +22,7 @@ struct Params {
   in_c: u32,       // multiple of 4
   out_h: u32,
   out_w: u32,
-  out_c: u32,
+  out_c: u32,      // multiple of 4
   k_h: u32,
   k_w: u32,        // ≤ 2·stride_w
   stride_h: u32,
@@ -41,7 +41,8 @@ struct Params {
 // an adapter may have; larger layers take conv_transpose_blocked.wgsl.
 @group(0) @binding(2) var<uniform> kernel: array<vec4f, 4096>;  // (kH, kW, inC, co_vecs) of vec4
 @group(0) @binding(3) var<storage, read> bias: array<vec4f>;    // (co_vecs) of vec4
-@group(0) @binding(4) var<storage, read_write> out: array<f32>; // (B, outH, outW, outC)
+// Written a vec4 at a time: on llvmpipe a store, like a load, costs the same for 1 or 4 floats.
+@group(0) @binding(4) var<storage, read_write> out: array<vec4f>; // (B, outH, outW, outC/4) of vec4
 
 override WG: u32 = 64;
 // ROWS = 1: an invocation's 14 pixels are 14 neighbouring columns of one phase row;
@@ -80,13 +81,11 @@ fn weights(base: u32, co_vecs: u32, cv: u32) -> mat4x4f {
 fn store(m: mat4x4f, j: u32, qx0: u32, qw: u32, oy: u32, ok: bool, b: u32, px: u32, co0: u32) {
   let p = params;
   if (!ok || qx0 + j >= qw) { return; }
-  let ob = ((b * p.out_h + oy) * p.out_w + px + p.stride_w * (qx0 + j)) * p.out_c;
+  let out_c4 = p.out_c / 4u;
+  let ob = ((b * p.out_h + oy) * p.out_w + px + p.stride_w * (qx0 + j)) * out_c4;
   for (var cv = 0u; cv < 4u; cv++) {
-    let v = activate(m[cv], p.activation);
-    let co = co0 + cv * 4u;
-    for (var k = 0u; k < 4u; k++) {
-      if (co + k < p.out_c) { out[ob + co + k] = v[k]; }
-    }
+    let c = co0 / 4u + cv;
+    if (c < out_c4) { out[ob + c] = activate(m[cv], p.activation); }
   }
 }
 

@@ -130,8 +130,8 @@ export const ROWS_WEIGHT_VEC4S = 4096;
 
 /**
  * Which transposed-convolution kernel runs a layer, fastest first among those that apply:
- * `narrow` for a few output channels at stride 1; for more than 4 output channels whose re-laid
- * weights fit a 64 KiB uniform array, `pairs` for kernel width 3 at x-stride 2 with no left
+ * `narrow` for a few output channels at stride 1; for a multiple of 4 output channels (over 4)
+ * whose re-laid weights fit a 64 KiB uniform array, `pairs` for kernel width 3 at x-stride 2 with no left
  * padding (tfjs's "same" and "valid" alike) (both x-phases from one input window), else `rows` when each phase has at most two taps
  * along x; `blocked` when the input channels come in fours; else the straight version 1.
  */
@@ -145,7 +145,8 @@ export function convKernelFor(
     return "narrow";
   }
   const uniformFits = d.kH * d.kW * d.inC * Math.ceil(d.outC / 16) * 4 <= ROWS_WEIGHT_VEC4S;
-  if (d.outC > 4 && uniformFits) {
+  // Both write whole vec4s of output channels.
+  if (d.outC > 4 && d.outC % 4 === 0 && uniformFits) {
     if (d.kW === 3 && d.strideW === 2 && d.padLeft === 0) return "pairs";
     if (d.kW <= 2 * d.strideW) return "rows";
   }
