@@ -17,8 +17,24 @@ Deno.test({
     assert.ok(j.decoder.flopsPerFrame > 1e6 && j.decoder.bytesPerFrame > 0);
     assert.deepEqual(j.wrong, [], "every implementation matched the reference");
     const impls = new Set(j.results.map((x: { impl: string }) => x.impl));
-    for (const impl of ["wgsl", "tfjs-webgpu", "tfjs-wasm", "tfjs-cpu", "reference"]) {
+    for (
+      const impl of [
+        "wgsl",
+        "wgsl-v2",
+        "wgsl-v1",
+        "tfjs-webgpu",
+        "tfjs-wasm",
+        "tfjs-cpu",
+        "reference",
+      ]
+    ) {
       assert.ok(impls.has(impl), impl);
+    }
+    // Each WGSL generation's kernels, timed one by one: the shipped one runs 4 layers + quantise.
+    for (const impl of ["wgsl", "wgsl-v2", "wgsl-v1"]) {
+      const ks = j.kernels.filter((k: { impl: string }) => k.impl === impl);
+      assert.ok(ks.length >= 4, `${impl}: ${ks.length} kernels timed`);
+      for (const k of ks) assert.ok(typeof k.kernel === "string" && k.ms > 0, JSON.stringify(k));
     }
     for (const x of j.results) {
       assert.deepEqual(Object.keys(x).sort(), [

@@ -20,7 +20,7 @@ import { latentPath } from "../path.ts";
 import { decodeToFloat } from "../reference.ts";
 import type { DecoderWeights } from "../weights.ts";
 import { measureCopyGbps, measureFmaGflops } from "./ceiling.ts";
-import { type Impl, referenceImpl, tfjsImpl, wgslImpl } from "./impls.ts";
+import { type Impl, type KernelTime, referenceImpl, tfjsImpl, wgslImpl } from "./impls.ts";
 import { chartSvg } from "./svg.ts";
 
 /** Batch sizes of a full run and of `--quick`. */
@@ -43,6 +43,8 @@ export interface BenchReport {
   ceiling: { gflops: number; gbps: number };
   decoder: { flopsPerFrame: number; bytesPerFrame: number };
   setupMs: Record<string, number>;
+  /** GPU time of each kernel of one pass, for the WGSL implementations, at one batch. */
+  kernels: ({ impl: string; batch: number } & KernelTime)[];
   skipped: { impl: string; batch: number; reason: string }[];
   wrong: { impl: string; relError: number }[];
   results: BenchResult[];
@@ -116,6 +118,7 @@ export async function runBench(w: DecoderWeights, o: BenchOptions): Promise<Benc
     ceiling: { gflops: 0, gbps: 0 },
     decoder: { flopsPerFrame: flopsPerFrame(w.planned), bytesPerFrame: bytesPerFrame(w) },
     setupMs: {},
+    kernels: [],
     skipped: [],
     wrong: [],
     results: [],
@@ -137,8 +140,13 @@ export async function runBench(w: DecoderWeights, o: BenchOptions): Promise<Benc
   );
   const check = 30;
   const want = decodeToFloat(w, latentsFor(w, check), check);
+  // The kernels' breakdown is taken at this batch (within one chunk on any adapter's limits).
+  const kernelBatch = o.quick ? 270 : 2048;
   const makers: [string, () => Promise<Impl>][] = [
     ["wgsl", () => wgslImpl(gpu, w)],
+    // The earlier kernel versions, for the kernel log (README, "Performance").
+    ["wgsl-v2", () => wgslImpl(gpu, w, "blocked", o.quick ? 30 : Infinity)],
+    ["wgsl-v1", () => wgslImpl(gpu, w, "straight", o.quick ? 30 : 1024)],
     ["tfjs-webgpu", () => tfjsImpl("webgpu", w, o.quick ? 30 : 16384)],
     ["tfjs-wasm", () => tfjsImpl("wasm", w, o.quick ? 270 : 16384)],
     ["tfjs-cpu", () => tfjsImpl("cpu", w, o.quick ? 30 : 1024)],
@@ -220,6 +228,16 @@ export async function runBench(w: DecoderWeights, o: BenchOptions): Promise<Benc
         } frames/s wall` +
           (gpuFps ? `, ${gpuFps.toFixed(0)} frames/s GPU` : "") +
           `, median ${ms.toFixed(1)} ms of ${runs}`,
+      );
+    }
+    const kb = Math.min(kernelBatch, impl.maxBatch);
+    const kernels = impl.kernelMs ? await impl.kernelMs(kb) : null;
+    for (const k of kernels ?? []) {
+      report.kernels.push({ impl: name, batch: kb, ...k });
+      o.log(
+        `${name.padEnd(12)} kernel at ${kb}: ${k.kernel}: ${k.ms.toFixed(1)} ms, ${
+          (kb / k.ms * 1000).toFixed(0)
+        } frames/s`,
       );
     }
     await impl.dispose();

@@ -7,7 +7,7 @@
  */
 
 import { type Gpu } from "../gpu/device.ts";
-import { GpuDecoder } from "../gpu/decoder.ts";
+import { GpuDecoder, type KernelFamily } from "../gpu/decoder.ts";
 import { decodeToFloat } from "../reference.ts";
 import type { DecoderWeights } from "../weights.ts";
 
@@ -23,27 +23,59 @@ export interface Impl {
    * measured; null otherwise.
    */
   gpuMs?(batch: number): Promise<number | null>;
+  /** GPU time of each kernel of one pass over `batch` frames, where it can be measured. */
+  kernelMs?(batch: number): Promise<KernelTime[] | null>;
   dispose(): Promise<void>;
 }
 
-/** The shipped path: WGSL kernels, float output at the decoder's size. */
-export async function wgslImpl(gpu: Gpu, w: DecoderWeights): Promise<Impl> {
+/** GPU time of each kernel of a pass, in ms. */
+export interface KernelTime {
+  kernel: string;
+  ms: number;
+}
+
+/** Median of three differences of a 4-pass and a 1-pass submit, over 3 passes: GPU ms a pass. */
+async function passMs(decoder: GpuDecoder, batch: number, only?: number): Promise<number> {
+  const d: number[] = [];
+  await decoder.timeDispatches(batch, 1, only);
+  for (let r = 0; r < 3; r++) {
+    const one = await decoder.timeDispatches(batch, 1, only);
+    const four = await decoder.timeDispatches(batch, 4, only);
+    d.push(Math.max(four - one, 1e-3) / 3);
+  }
+  return d.sort((a, b) => a - b)[1];
+}
+
+/** The WGSL decoder, float output at the decoder's size: `wgsl` ships, the others are history. */
+export async function wgslImpl(
+  gpu: Gpu,
+  w: DecoderWeights,
+  family: KernelFamily = "fastest",
+  maxBatch = Infinity,
+): Promise<Impl> {
   const native = w.planned[w.planned.length - 1].outShape[0];
-  const decoder = await GpuDecoder.create(gpu, w, native, { floatOutput: true });
+  const decoder = await GpuDecoder.create(gpu, w, native, { floatOutput: true, kernels: family });
+  const names: Record<KernelFamily, string> = {
+    fastest: "wgsl",
+    blocked: "wgsl-v2",
+    straight: "wgsl-v1",
+  };
   return {
-    name: "wgsl",
-    maxBatch: Infinity,
+    name: names[family],
+    maxBatch,
     run: async (latents, batch) => {
       const bytes = await decoder.decode(latents, batch);
       return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
     },
-    gpuMs: async (batch) => {
+    // Passes without a readback: the difference of 4 and 1 passes is 3 passes of GPU work.
+    gpuMs: (batch) => batch > decoder.chunkFrames ? Promise.resolve(null) : passMs(decoder, batch),
+    kernelMs: async (batch) => {
       if (batch > decoder.chunkFrames) return null;
-      // Two submits of 1 and 4 passes: the difference is three passes of pure GPU work.
-      await decoder.timeDispatches(batch, 1);
-      const one = await decoder.timeDispatches(batch, 1);
-      const four = await decoder.timeDispatches(batch, 4);
-      return Math.max(four - one, 1e-3) / 3;
+      const out: KernelTime[] = [];
+      for (const [i, kernel] of decoder.stepNames.entries()) {
+        out.push({ kernel, ms: await passMs(decoder, batch, i) });
+      }
+      return out;
     },
     dispose: () => Promise.resolve(decoder.destroy()),
   };

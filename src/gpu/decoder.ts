@@ -48,15 +48,29 @@ function resizeIsIdentity(shape: number[], imsize: number): boolean {
   return shape[0] === imsize && shape[1] === imsize;
 }
 
-/** The kernel that runs a layer (the fastest of those that apply to its sizes). */
-function kernelFor(p: DecoderWeights["planned"][number]): KernelName | null {
+/**
+ * Which generation of kernels a decoder uses: `fastest` (what ships: the fastest kernel that
+ * applies to each layer), or an earlier one kept for the benchmark's comparison — `blocked`
+ * (version 2: dense.wgsl and conv_transpose_blocked.wgsl) or `straight` (version 1: one
+ * invocation per output value).
+ */
+export type KernelFamily = "fastest" | "blocked" | "straight";
+
+/** The kernel that runs a layer in a family of kernels. */
+function kernelFor(p: DecoderWeights["planned"][number], family: KernelFamily): KernelName | null {
   const l = p.layer;
   if (l.kind === "dense") {
-    return denseBlockedApplies(size(p.inShape), l.units) ? "dense_blocked" : "dense";
+    const blocked = family === "fastest" && denseBlockedApplies(size(p.inShape), l.units);
+    return blocked ? "dense_blocked" : "dense";
   }
   if (l.kind !== "conv2dTranspose") return null;
   const d = convTransposeDims(p, 1);
-  switch (convKernelFor(d)) {
+  const choice = family === "straight"
+    ? "straight"
+    : family === "blocked" && convKernelFor(d) !== "straight"
+    ? "blocked"
+    : convKernelFor(d);
+  switch (choice) {
     case "narrow":
       return "conv_transpose_narrow";
     case "pairs":
@@ -73,12 +87,12 @@ function kernelFor(p: DecoderWeights["planned"][number]): KernelName | null {
 }
 
 /** The pipelines a decoder needs: one per distinct layer kernel, and the last pass's. */
-function neededKernels(w: DecoderWeights, imsize: number): KernelName[] {
+function neededKernels(w: DecoderWeights, imsize: number, family: KernelFamily): KernelName[] {
   const names = new Set<KernelName>();
   const identity = resizeIsIdentity(w.planned[w.planned.length - 1].outShape, imsize);
   names.add(identity ? "quantize" : "resize_quantize");
   for (const p of w.planned) {
-    const k = kernelFor(p);
+    const k = kernelFor(p, family);
     if (k) names.add(k);
   }
   return [...names];
@@ -98,6 +112,8 @@ export interface GpuDecoderOptions {
    * must then be the decoder's own output size. The benchmark compares this with tfjs.
    */
   floatOutput?: boolean;
+  /** The kernels to use (default `fastest`); the benchmark also times the earlier ones. */
+  kernels?: KernelFamily;
 }
 
 /** GPU time of one kernel over a whole decode call, summed over chunks. */
@@ -161,7 +177,8 @@ export class GpuDecoder {
     options: GpuDecoderOptions = {},
   ): Promise<GpuDecoder> {
     const device = gpu.device;
-    const pipelines: Pipelines = await createPipelines(device, neededKernels(w, imsize));
+    const family = options.kernels ?? "fastest";
+    const pipelines: Pipelines = await createPipelines(device, neededKernels(w, imsize, family));
     const last = w.planned[w.planned.length - 1].outShape;
     const frameFloats = imsize * imsize;
     const maxFloats = Math.max(frameFloats, ...w.planned.map((p) => size(p.outShape)));
@@ -235,7 +252,7 @@ export class GpuDecoder {
       const u = uniform(`layers.${p.index}.params`);
       const act = activationCode(l.activation);
       const perFrame = size(p.outShape);
-      const name = kernelFor(p)!;
+      const name = kernelFor(p, family)!;
       const pipeline = pipelines[name];
       if (l.kind === "dense") {
         const inDim = size(p.inShape);
