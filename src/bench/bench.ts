@@ -20,7 +20,8 @@ import { latentPath } from "../path.ts";
 import { decodeToFloat } from "../reference.ts";
 import type { DecoderWeights } from "../weights.ts";
 import { measureCopyGbps, measureFmaGflops } from "./ceiling.ts";
-import { type Impl, type KernelTime, referenceImpl, tfjsImpl, wgslImpl } from "./impls.ts";
+import { type Impl, passMs, referenceImpl, tfjsImpl, wgslImpl } from "./impls.ts";
+import { type KernelRaceResult, raceKernels } from "./kernel_race.ts";
 import { chartSvg } from "./svg.ts";
 
 /** Batch sizes of a full run and of `--quick`. */
@@ -43,8 +44,8 @@ export interface BenchReport {
   ceiling: { gflops: number; gbps: number };
   decoder: { flopsPerFrame: number; bytesPerFrame: number };
   setupMs: Record<string, number>;
-  /** GPU time of each kernel of one pass, for the WGSL implementations, at one batch. */
-  kernels: ({ impl: string; batch: number } & KernelTime)[];
+  /** Every kernel that can run each layer, timed on that layer (src/bench/kernel_race.ts). */
+  kernels: KernelRaceResult[];
   skipped: { impl: string; batch: number; reason: string }[];
   wrong: { impl: string; relError: number }[];
   results: BenchResult[];
@@ -140,8 +141,6 @@ export async function runBench(w: DecoderWeights, o: BenchOptions): Promise<Benc
   );
   const check = 30;
   const want = decodeToFloat(w, latentsFor(w, check), check);
-  // The kernels' breakdown is taken at this batch (within one chunk on any adapter's limits).
-  const kernelBatch = o.quick ? 270 : 2048;
   const makers: [string, () => Promise<Impl>][] = [
     ["wgsl", () => wgslImpl(gpu, w)],
     // The earlier kernel versions, for the kernel log (README, "Performance").
@@ -230,17 +229,26 @@ export async function runBench(w: DecoderWeights, o: BenchOptions): Promise<Benc
           `, median ${ms.toFixed(1)} ms of ${runs}`,
       );
     }
-    const kb = Math.min(kernelBatch, impl.maxBatch);
-    const kernels = impl.kernelMs ? await impl.kernelMs(kb) : null;
-    for (const k of kernels ?? []) {
-      report.kernels.push({ impl: name, batch: kb, ...k });
-      o.log(
-        `${name.padEnd(12)} kernel at ${kb}: ${k.kernel}: ${k.ms.toFixed(1)} ms, ${
-          (kb / k.ms * 1000).toFixed(0)
-        } frames/s`,
-      );
-    }
     await impl.dispose();
+  }
+  // The kernel race, at a batch within one chunk on any adapter's default limits.
+  const raceBatch = o.quick ? 30 : 1024;
+  report.kernels = await raceKernels(
+    gpu,
+    w,
+    raceBatch,
+    latentsFor(w, raceBatch),
+    (out) => relError(out, decodeToFloat(w, latentsFor(w, raceBatch), raceBatch)),
+    (decoder, batch, step) => passMs(decoder, batch, step),
+  );
+  for (const k of report.kernels) {
+    o.log(
+      `kernel race at ${k.batch}: ${k.layer.padEnd(20)} ${k.kernel.padEnd(13)} ${
+        k.ms.toFixed(1).padStart(8)
+      } ms ${(k.batch / k.ms * 1000).toFixed(0).padStart(7)} frames/s${
+        k.chosen ? "  (shipped)" : ""
+      }${k.relError < 1e-4 ? "" : `  WRONG: rel. error ${k.relError.toExponential(2)}`}`,
+    );
   }
   gpu.device.destroy();
   await writeOutputs(report, o.outDir);

@@ -23,19 +23,14 @@ export interface Impl {
    * measured; null otherwise.
    */
   gpuMs?(batch: number): Promise<number | null>;
-  /** GPU time of each kernel of one pass over `batch` frames, where it can be measured. */
-  kernelMs?(batch: number): Promise<KernelTime[] | null>;
   dispose(): Promise<void>;
 }
 
-/** GPU time of each kernel of a pass, in ms. */
-export interface KernelTime {
-  kernel: string;
-  ms: number;
-}
-
-/** Median of three differences of a 4-pass and a 1-pass submit, over 3 passes: GPU ms a pass. */
-async function passMs(decoder: GpuDecoder, batch: number, only?: number): Promise<number> {
+/**
+ * GPU ms of one pass (or of one step of a pass): the median of three differences of a 4-pass and
+ * a 1-pass submit, over 3 passes, so the fixed cost of a submit and readback cancels out.
+ */
+export async function passMs(decoder: GpuDecoder, batch: number, only?: number): Promise<number> {
   const d: number[] = [];
   await decoder.timeDispatches(batch, 1, only);
   for (let r = 0; r < 3; r++) {
@@ -69,14 +64,6 @@ export async function wgslImpl(
     },
     // Passes without a readback: the difference of 4 and 1 passes is 3 passes of GPU work.
     gpuMs: (batch) => batch > decoder.chunkFrames ? Promise.resolve(null) : passMs(decoder, batch),
-    kernelMs: async (batch) => {
-      if (batch > decoder.chunkFrames) return null;
-      const out: KernelTime[] = [];
-      for (const [i, kernel] of decoder.stepNames.entries()) {
-        out.push({ kernel, ms: await passMs(decoder, batch, i) });
-      }
-      return out;
-    },
     dispose: () => Promise.resolve(decoder.destroy()),
   };
 }

@@ -8,12 +8,18 @@
 
 import { size } from "../architecture.ts";
 import { CountdownError } from "../errors.ts";
-import { activationCode, convTransposeDims, resizeModeFor } from "../reference.ts";
+import {
+  activationCode,
+  type ConvTransposeDims,
+  convTransposeDims,
+  resizeModeFor,
+} from "../reference.ts";
 import type { DecoderWeights } from "../weights.ts";
 import type { Gpu } from "./device.ts";
 import {
   bindBuffers,
-  convKernelFor,
+  type ConvKernel,
+  convKernelsFor,
   createPipelines,
   denseBlockedApplies,
   denseBlockedGroups,
@@ -56,21 +62,12 @@ function resizeIsIdentity(shape: number[], imsize: number): boolean {
  */
 export type KernelFamily = "fastest" | "blocked" | "straight";
 
-/** The kernel that runs a layer in a family of kernels. */
-function kernelFor(p: DecoderWeights["planned"][number], family: KernelFamily): KernelName | null {
-  const l = p.layer;
-  if (l.kind === "dense") {
-    const blocked = family === "fastest" && denseBlockedApplies(size(p.inShape), l.units);
-    return blocked ? "dense_blocked" : "dense";
-  }
-  if (l.kind !== "conv2dTranspose") return null;
-  const d = convTransposeDims(p, 1);
-  const choice = family === "straight"
-    ? "straight"
-    : family === "blocked" && convKernelFor(d) !== "straight"
-    ? "blocked"
-    : convKernelFor(d);
-  switch (choice) {
+/** A kernel for one layer, forced by {@link GpuDecoderOptions.layerKernels}. */
+export type LayerKernel = ConvKernel | "dense" | "dense_blocked";
+
+/** The pipeline that runs a convolution with a given kernel. */
+function convPipeline(kernel: ConvKernel, d: ConvTransposeDims): KernelName {
+  switch (kernel) {
     case "narrow":
       return "conv_transpose_narrow";
     case "pairs":
@@ -86,13 +83,44 @@ function kernelFor(p: DecoderWeights["planned"][number], family: KernelFamily): 
   }
 }
 
+/** The kernel that runs a layer in a family of kernels, unless `forced` names one. */
+function kernelFor(
+  p: DecoderWeights["planned"][number],
+  family: KernelFamily,
+  forced?: LayerKernel,
+): KernelName | null {
+  const l = p.layer;
+  if (l.kind === "dense") {
+    if (forced === "dense" || forced === "dense_blocked") return forced;
+    const blocked = family === "fastest" && denseBlockedApplies(size(p.inShape), l.units);
+    return blocked ? "dense_blocked" : "dense";
+  }
+  if (l.kind !== "conv2dTranspose") return null;
+  const d = convTransposeDims(p, 1);
+  const options = convKernelsFor(d);
+  if (forced && options.includes(forced as ConvKernel)) {
+    return convPipeline(forced as ConvKernel, d);
+  }
+  const choice = family === "straight"
+    ? "straight"
+    : family === "blocked" && options.includes("blocked")
+    ? "blocked"
+    : options[0];
+  return convPipeline(choice, d);
+}
+
 /** The pipelines a decoder needs: one per distinct layer kernel, and the last pass's. */
-function neededKernels(w: DecoderWeights, imsize: number, family: KernelFamily): KernelName[] {
+function neededKernels(
+  w: DecoderWeights,
+  imsize: number,
+  family: KernelFamily,
+  forced: Record<number, LayerKernel>,
+): KernelName[] {
   const names = new Set<KernelName>();
   const identity = resizeIsIdentity(w.planned[w.planned.length - 1].outShape, imsize);
   names.add(identity ? "quantize" : "resize_quantize");
   for (const p of w.planned) {
-    const k = kernelFor(p, family);
+    const k = kernelFor(p, family, forced[p.index]);
     if (k) names.add(k);
   }
   return [...names];
@@ -114,6 +142,11 @@ export interface GpuDecoderOptions {
   floatOutput?: boolean;
   /** The kernels to use (default `fastest`); the benchmark also times the earlier ones. */
   kernels?: KernelFamily;
+  /**
+   * Forces a kernel on some layers (by planned-layer index) where it applies; the benchmark
+   * times every kernel that applies to each layer this way.
+   */
+  layerKernels?: Record<number, LayerKernel>;
 }
 
 /** GPU time of one kernel over a whole decode call, summed over chunks. */
@@ -178,7 +211,11 @@ export class GpuDecoder {
   ): Promise<GpuDecoder> {
     const device = gpu.device;
     const family = options.kernels ?? "fastest";
-    const pipelines: Pipelines = await createPipelines(device, neededKernels(w, imsize, family));
+    const forced = options.layerKernels ?? {};
+    const pipelines: Pipelines = await createPipelines(
+      device,
+      neededKernels(w, imsize, family, forced),
+    );
     const last = w.planned[w.planned.length - 1].outShape;
     const frameFloats = imsize * imsize;
     const maxFloats = Math.max(frameFloats, ...w.planned.map((p) => size(p.outShape)));
@@ -252,7 +289,7 @@ export class GpuDecoder {
       const u = uniform(`layers.${p.index}.params`);
       const act = activationCode(l.activation);
       const perFrame = size(p.outShape);
-      const name = kernelFor(p, family)!;
+      const name = kernelFor(p, family, forced[p.index])!;
       const pipeline = pipelines[name];
       if (l.kind === "dense") {
         const inDim = size(p.inShape);

@@ -128,29 +128,43 @@ export function denseBlockedGroups(batch: number, units: number): number {
 /** Vec4s in conv_transpose_rows.wgsl's uniform weight array (64 KiB, every adapter's least limit). */
 export const ROWS_WEIGHT_VEC4S = 4096;
 
+/** The transposed-convolution kernels, by the name the decoder and the benchmark use. */
+export type ConvKernel = "narrow" | "pairs" | "rows" | "blocked" | "straight";
+
 /**
- * Which transposed-convolution kernel runs a layer, fastest first among those that apply:
- * `narrow` for a few output channels at stride 1; for a multiple of 4 output channels (over 4)
- * whose re-laid weights fit a 64 KiB uniform array, `pairs` for kernel width 3 at x-stride 2 with no left
- * padding (tfjs's "same" and "valid" alike) (both x-phases from one input window), else `rows` when each phase has at most two taps
- * along x; `blocked` when the input channels come in fours; else the straight version 1.
+ * Every transposed-convolution kernel that can run a layer, fastest first (as measured on
+ * llvmpipe; README, "Performance"):
+ * - `narrow`: at most 4 output channels, stride 1, kernel up to 3×3;
+ * - `pairs`: kernel width 3 at x-stride 2 with no left padding (tfjs's "same" and "valid" alike);
+ * - `rows`: kernels up to twice the stride along x;
+ * - `blocked`: any kernel;
+ * - `straight`: anything (version 1).
+ * All but `straight` need the input channels in fours; `narrow`, `pairs` and `rows` need their
+ * weights within a 64 KiB uniform array, and `pairs` and `rows` (which write whole vec4s) a
+ * multiple of 4 output channels over 4.
  */
-export function convKernelFor(
-  d: ConvTransposeDims,
-): "narrow" | "pairs" | "rows" | "blocked" | "straight" {
-  if (d.inC % 4 !== 0) return "straight";
-  const narrowFits = d.kH * d.kW * d.outC * (d.inC / 4) <= ROWS_WEIGHT_VEC4S;
-  const small = d.kH <= 3 && d.kW <= 3;
-  if (d.outC <= 4 && d.strideH === 1 && d.strideW === 1 && small && narrowFits) {
-    return "narrow";
+export function convKernelsFor(d: ConvTransposeDims): ConvKernel[] {
+  const out: ConvKernel[] = [];
+  if (d.inC % 4 === 0) {
+    const narrowFits = d.kH * d.kW * d.outC * (d.inC / 4) <= ROWS_WEIGHT_VEC4S;
+    const small = d.kH <= 3 && d.kW <= 3;
+    if (d.outC <= 4 && d.strideH === 1 && d.strideW === 1 && small && narrowFits) {
+      out.push("narrow");
+    }
+    const uniformFits = d.kH * d.kW * d.inC * Math.ceil(d.outC / 16) * 4 <= ROWS_WEIGHT_VEC4S;
+    if (d.outC > 4 && d.outC % 4 === 0 && uniformFits) {
+      if (d.kW === 3 && d.strideW === 2 && d.padLeft === 0) out.push("pairs");
+      if (d.kW <= 2 * d.strideW) out.push("rows");
+    }
+    out.push("blocked");
   }
-  const uniformFits = d.kH * d.kW * d.inC * Math.ceil(d.outC / 16) * 4 <= ROWS_WEIGHT_VEC4S;
-  // Both write whole vec4s of output channels.
-  if (d.outC > 4 && d.outC % 4 === 0 && uniformFits) {
-    if (d.kW === 3 && d.strideW === 2 && d.padLeft === 0) return "pairs";
-    if (d.kW <= 2 * d.strideW) return "rows";
-  }
-  return "blocked";
+  out.push("straight");
+  return out;
+}
+
+/** The kernel that runs a layer: the fastest of {@link convKernelsFor}. */
+export function convKernelFor(d: ConvTransposeDims): ConvKernel {
+  return convKernelsFor(d)[0];
 }
 
 /**
