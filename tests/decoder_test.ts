@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { GpuDecoder } from "../src/gpu/decoder.ts";
+import { BAKE_MIN_FRAMES, GpuDecoder } from "../src/gpu/decoder.ts";
 import { latentPath } from "../src/path.ts";
 import { decodeReference } from "../src/reference.ts";
 import { randomArray, randomWeights, SMALL_ARCH } from "./fixtures.ts";
@@ -21,21 +21,26 @@ const gpuTest = (name: string, fn: () => Promise<void>) =>
   Deno.test({ name, ignore: !adapter, sanitizeResources: false, sanitizeOps: false, fn });
 
 gpuTest(
-  "the GPU decoder matches the reference at batch 1, 7, 270, shrinking, and across chunks",
+  "the GPU decoder matches the reference at batch 1, 7, 270, shrinking, and across chunks, baked and not",
   async () => {
     const { gpu } = await openTestGpu();
     const { weights } = randomWeights(SMALL_ARCH, 3);
     try {
       for (
-        const [batch, imsize, maxChunkFrames] of [
-          [1, 128, undefined], // enlarge: fused bilinear resize + quantise
-          [7, 64, undefined],
-          [270, 32, undefined],
-          [5, 13, undefined], // shrink: area resize, frames not a multiple of 4 bytes
-          [150, 28, 64], // the decoder's own size (no resize), across three chunks
-        ] as [number, number, number | undefined][]
+        const [batch, imsize, maxChunkFrames, bake] of [
+          [1, 128, undefined, undefined], // enlarge: fused bilinear resize + quantise
+          [7, 64, undefined, false], // the fixed shaders, as a small run gets them
+          [270, 32, undefined, undefined],
+          [5, 13, undefined, undefined], // shrink: area resize, frames not a multiple of 4 bytes
+          [150, 28, 64, undefined], // the decoder's own size (no resize), across three chunks
+          [150, 28, 64, true], // baked, across three chunks
+        ] as [number, number, number | undefined, boolean | undefined][]
       ) {
-        const decoder = await GpuDecoder.create(gpu, weights, imsize, { maxChunkFrames });
+        const decoder = await GpuDecoder.create(gpu, weights, imsize, { maxChunkFrames, bake });
+        const baked = decoder.stepNames.filter((n) => n.startsWith("conv_transpose_baked")).length;
+        // Unless told, a decoder bakes its layers only when made for large batches.
+        const wantBaked = bake ?? (maxChunkFrames ?? Infinity) >= BAKE_MIN_FRAMES;
+        assert.equal(baked > 0, wantBaked, `batch ${batch}: baked steps ${decoder.stepNames}`);
         if (maxChunkFrames) {
           assert.ok(batch > decoder.chunkFrames, "the batch must span several chunks");
         }

@@ -39,6 +39,14 @@ import {
   planRows,
   ROWS_WEIGHT_VEC4S,
 } from "./kernels.ts";
+import {
+  bakeConvTranspose,
+  bakedGroups,
+  bakedTemplate,
+  createBakedPipeline,
+  packBakedParams,
+  planBaked,
+} from "./baked.ts";
 
 /** One recorded kernel launch: its pipeline, bindings, and uniform for a given batch. */
 interface Step {
@@ -65,9 +73,14 @@ export type KernelFamily = "fastest" | "blocked" | "straight";
 /** A kernel for one layer, forced by {@link GpuDecoderOptions.layerKernels}. */
 export type LayerKernel = ConvKernel | "dense" | "dense_blocked";
 
+/** A layer's baked shader: not one of the shared pipelines, but one made for its weights. */
+const BAKED = "conv_transpose_baked";
+
 /** The pipeline that runs a convolution with a given kernel. */
-function convPipeline(kernel: ConvKernel, d: ConvTransposeDims): KernelName {
+function convPipeline(kernel: ConvKernel, d: ConvTransposeDims): KernelName | typeof BAKED {
   switch (kernel) {
+    case "baked":
+      return BAKED;
     case "narrow":
       return "conv_transpose_narrow";
     case "pairs":
@@ -87,8 +100,9 @@ function convPipeline(kernel: ConvKernel, d: ConvTransposeDims): KernelName {
 function kernelFor(
   p: DecoderWeights["planned"][number],
   family: KernelFamily,
+  bake: boolean,
   forced?: LayerKernel,
-): KernelName | null {
+): KernelName | typeof BAKED | null {
   const l = p.layer;
   if (l.kind === "dense") {
     if (forced === "dense" || forced === "dense_blocked") return forced;
@@ -97,10 +111,11 @@ function kernelFor(
   }
   if (l.kind !== "conv2dTranspose") return null;
   const d = convTransposeDims(p, 1);
-  const options = convKernelsFor(d);
-  if (forced && options.includes(forced as ConvKernel)) {
+  const all = convKernelsFor(d);
+  if (forced && all.includes(forced as ConvKernel)) {
     return convPipeline(forced as ConvKernel, d);
   }
+  const options = bake ? all : all.filter((k) => k !== "baked");
   const choice = family === "straight"
     ? "straight"
     : family === "blocked" && options.includes("blocked")
@@ -114,17 +129,26 @@ function neededKernels(
   w: DecoderWeights,
   imsize: number,
   family: KernelFamily,
+  bake: boolean,
   forced: Record<number, LayerKernel>,
 ): KernelName[] {
   const names = new Set<KernelName>();
   const identity = resizeIsIdentity(w.planned[w.planned.length - 1].outShape, imsize);
   names.add(identity ? "quantize" : "resize_quantize");
   for (const p of w.planned) {
-    const k = kernelFor(p, family, forced[p.index]);
-    if (k) names.add(k);
+    const k = kernelFor(p, family, bake, forced[p.index]);
+    if (k && k !== BAKED) names.add(k);
   }
   return [...names];
 }
+
+/**
+ * The fewest frames a decoder is made for (its `maxChunkFrames`) at which it bakes the layers'
+ * weights into their own shaders. Compiling those costs ~0.2 s even with Mesa's shader cache warm
+ * (~100 ms of it parsing the 9,216 literals of the largest layer), and saves ~50 µs a frame on
+ * llvmpipe: a default 271-frame GIF is faster without them, the benchmark's batches with them.
+ */
+export const BAKE_MIN_FRAMES = 4096;
 
 /** Options for {@link GpuDecoder.create}. */
 export interface GpuDecoderOptions {
@@ -140,6 +164,11 @@ export interface GpuDecoderOptions {
    * must then be the decoder's own output size. The benchmark compares this with tfjs.
    */
   floatOutput?: boolean;
+  /**
+   * Whether the `fastest` family may use baked kernels (src/gpu/baked.ts). Default: when
+   * `maxChunkFrames` is unset or at least {@link BAKE_MIN_FRAMES}.
+   */
+  bake?: boolean;
   /** The kernels to use (default `fastest`); the benchmark also times the earlier ones. */
   kernels?: KernelFamily;
   /**
@@ -212,9 +241,11 @@ export class GpuDecoder {
     const device = gpu.device;
     const family = options.kernels ?? "fastest";
     const forced = options.layerKernels ?? {};
+    const bake = family === "fastest" &&
+      (options.bake ?? (options.maxChunkFrames ?? Infinity) >= BAKE_MIN_FRAMES);
     const pipelines: Pipelines = await createPipelines(
       device,
-      neededKernels(w, imsize, family, forced),
+      neededKernels(w, imsize, family, bake, forced),
     );
     const last = w.planned[w.planned.length - 1].outShape;
     const frameFloats = imsize * imsize;
@@ -289,7 +320,31 @@ export class GpuDecoder {
       const u = uniform(`layers.${p.index}.params`);
       const act = activationCode(l.activation);
       const perFrame = size(p.outShape);
-      const name = kernelFor(p, family, forced[p.index])!;
+      const name = kernelFor(p, family, bake, forced[p.index])!;
+      if (name === BAKED) {
+        const d1 = convTransposeDims(p, 1);
+        const plan = planBaked(d1)!;
+        const code = bakeConvTranspose(
+          await bakedTemplate(),
+          kernelData,
+          biasData,
+          d1,
+          l.activation,
+          plan,
+        );
+        const label = `${name} ${p.inShape.join("×")}→${p.outShape.join("×")}`;
+        const pipeline = await createBakedPipeline(device, code, label);
+        steps.push({
+          name: label,
+          pipeline,
+          bindGroup: bindBuffers(device, pipeline, [u, src, dst]),
+          uniform: u,
+          params: (batch) => packBakedParams(convTransposeDims(p, batch), plan),
+          groups: (batch) => bakedGroups(convTransposeDims(p, batch), plan),
+        });
+        swap();
+        continue;
+      }
       const pipeline = pipelines[name];
       if (l.kind === "dense") {
         const inDim = size(p.inShape);

@@ -7,6 +7,7 @@
 
 import { CountdownError } from "../errors.ts";
 import type { ConvTransposeDims, ResizeMode } from "../reference.ts";
+import { planBaked } from "./baked.ts";
 
 /** Pipeline names: a shader file in `shaders/`, and for the blocked convolution its COV constant. */
 export type KernelName =
@@ -129,12 +130,14 @@ export function denseBlockedGroups(batch: number, units: number): number {
 export const ROWS_WEIGHT_VEC4S = 4096;
 
 /** The transposed-convolution kernels, by the name the decoder and the benchmark use. */
-export type ConvKernel = "narrow" | "pairs" | "rows" | "blocked" | "straight";
+export type ConvKernel = "narrow" | "baked" | "pairs" | "rows" | "blocked" | "straight";
 
 /**
  * Every transposed-convolution kernel that can run a layer, fastest first (as measured on
  * llvmpipe; README, "Performance"):
  * - `narrow`: at most 4 output channels, stride 1, kernel up to 3×3;
+ * - `baked`: the layer's weights written into its own shader (src/gpu/baked.ts), where the
+ *   unrolled code stays within {@link MAX_BAKED_STATEMENTS};
  * - `pairs`: kernel width 3 at x-stride 2 with no left padding (tfjs's "same" and "valid" alike);
  * - `rows`: kernels up to twice the stride along x;
  * - `blocked`: any kernel;
@@ -151,6 +154,7 @@ export function convKernelsFor(d: ConvTransposeDims): ConvKernel[] {
     if (d.outC <= 4 && d.strideH === 1 && d.strideW === 1 && small && narrowFits) {
       out.push("narrow");
     }
+    if (planBaked(d) !== null) out.push("baked");
     const uniformFits = d.kH * d.kW * d.inC * Math.ceil(d.outC / 16) * 4 <= ROWS_WEIGHT_VEC4S;
     if (d.outC > 4 && d.outC % 4 === 0 && uniformFits) {
       if (d.kW === 3 && d.strideW === 2 && d.padLeft === 0) out.push("pairs");
