@@ -41,17 +41,26 @@ export async function passMs(decoder: GpuDecoder, batch: number, only?: number):
   return d.sort((a, b) => a - b)[1];
 }
 
-/** The WGSL decoder, float output at the decoder's size: `wgsl` ships, the others are history. */
+/**
+ * The WGSL decoder, float output at the decoder's size: `wgsl` ships (baked kernels, as any
+ * decoder made for large batches has), the others are history: `wgsl-v4` the fixed shaders a
+ * small run still gets, `wgsl-v2` the blocked ones, `wgsl-v1` the straight ones.
+ */
 export async function wgslImpl(
   gpu: Gpu,
   w: DecoderWeights,
   family: KernelFamily = "fastest",
   maxBatch = Infinity,
+  bake = true,
 ): Promise<Impl> {
   const native = w.planned[w.planned.length - 1].outShape[0];
-  const decoder = await GpuDecoder.create(gpu, w, native, { floatOutput: true, kernels: family });
+  const decoder = await GpuDecoder.create(gpu, w, native, {
+    floatOutput: true,
+    kernels: family,
+    bake,
+  });
   const names: Record<KernelFamily, string> = {
-    fastest: "wgsl",
+    fastest: bake ? "wgsl" : "wgsl-v4",
     blocked: "wgsl-v2",
     straight: "wgsl-v1",
   };
