@@ -90,30 +90,33 @@ gpuTest("a chunk limit from the device's buffer limits splits large batches", as
   }
 });
 
-gpuTest("65,536 frames decode in one call on the default limits, chunk borders included", async () => {
-  const { gpu } = await openTestGpu();
-  const { weights } = randomWeights(SMALL_ARCH, 5);
-  try {
-    const frames = 65536;
-    const decoder = await GpuDecoder.create(gpu, weights, 28);
-    assert.equal(gpu.device.limits.maxStorageBufferBindingSize, 134217728, "default limits");
-    assert.ok(decoder.chunkFrames < frames, "the call spans several chunks");
-    const latents = randomArray(frames * SMALL_ARCH.latentDim, 6, -2, 2);
-    const got = await decoder.decode(latents, frames);
-    decoder.destroy();
-    assert.equal(got.length, frames * 28 * 28);
-    // The first and last frame of every chunk, against the reference.
-    const dim = SMALL_ARCH.latentDim;
-    const picks = new Set<number>();
-    for (let f = 0; f < frames; f += decoder.chunkFrames) {
-      picks.add(f).add(Math.min(f + decoder.chunkFrames, frames) - 1);
+gpuTest(
+  "65,536 frames decode in one call on the default limits, chunk borders included",
+  async () => {
+    const { gpu } = await openTestGpu();
+    const { weights } = randomWeights(SMALL_ARCH, 5);
+    try {
+      const frames = 65536;
+      const decoder = await GpuDecoder.create(gpu, weights, 28);
+      assert.equal(gpu.device.limits.maxStorageBufferBindingSize, 134217728, "default limits");
+      assert.ok(decoder.chunkFrames < frames, "the call spans several chunks");
+      const latents = randomArray(frames * SMALL_ARCH.latentDim, 6, -2, 2);
+      const got = await decoder.decode(latents, frames);
+      decoder.destroy();
+      assert.equal(got.length, frames * 28 * 28);
+      // The first and last frame of every chunk, against the reference.
+      const dim = SMALL_ARCH.latentDim;
+      const picks = new Set<number>();
+      for (let f = 0; f < frames; f += decoder.chunkFrames) {
+        picks.add(f).add(Math.min(f + decoder.chunkFrames, frames) - 1);
+      }
+      for (const f of picks) {
+        const want = decodeReference(weights, latents.slice(f * dim, (f + 1) * dim), 1, 28);
+        const { maxDiff } = compareFrames(got.subarray(f * 784, (f + 1) * 784), want);
+        assert.ok(maxDiff <= 1, `frame ${f}: a pixel differs by ${maxDiff} grey levels`);
+      }
+    } finally {
+      gpu.device.destroy();
     }
-    for (const f of picks) {
-      const want = decodeReference(weights, latents.slice(f * dim, (f + 1) * dim), 1, 28);
-      const { maxDiff } = compareFrames(got.subarray(f * 784, (f + 1) * 784), want);
-      assert.ok(maxDiff <= 1, `frame ${f}: a pixel differs by ${maxDiff} grey levels`);
-    }
-  } finally {
-    gpu.device.destroy();
-  }
-});
+  },
+);
