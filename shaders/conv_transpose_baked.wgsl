@@ -16,6 +16,12 @@
 // the channel counts, kernel, padding and activation are in the generated code (llvmpipe runs both
 // sides of a branch under a mask, so an activation chosen at run time costs an exp and a tanh
 // per store).
+//
+// Version 6 adds the fold (src/gpu/baked.ts, planFold): where the next layer has stride 1 and a
+// few output channels, each block's activated outputs are multiplied by that layer's weights at
+// once and the block writes its partial sums of every output they reach (`out` then holds those,
+// a region of vec4s a block); overlap_add.wgsl sums them. The next layer's input is never stored
+// nor loaded.
 
 struct Params {
   batch: u32,

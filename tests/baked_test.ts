@@ -7,9 +7,16 @@ import {
   bakedTemplate,
   createBakedPipeline,
   f32Literal,
+  foldPartials,
   MAX_BAKED_STATEMENTS,
+  overlapAdd,
+  overlapAddConstants,
+  overlapAddGroups,
+  overlapAddSource,
   packBakedParams,
+  packOverlapAddParams,
   planBaked,
+  planFold,
 } from "../src/gpu/baked.ts";
 import { findAdapter, openDevice } from "../src/gpu/device.ts";
 import { assertClose, randomArray } from "./fixtures.ts";
@@ -170,5 +177,124 @@ Deno.test({
       gpu.device.destroy();
     }
     assert.equal(checked, bakedCases().length);
+  },
+});
+
+/** Pairs of a baked layer and a stride-1 layer after it that can fold into it. */
+function foldCases(): { d1: ConvTransposeDims; d2: ConvTransposeDims; act: Activation }[] {
+  const acts: Activation[] = ["relu", "sigmoid", "tanh", "linear"];
+  const out: { d1: ConvTransposeDims; d2: ConvTransposeDims; act: Activation }[] = [];
+  let i = 0;
+  for (const [s, k1] of [[2, 3], [1, 3], [2, 2]]) {
+    for (const k2 of [2, 3, 4]) {
+      for (const padding of ["same", "valid"] as const) {
+        const c1 = [4, 8, 16][i % 3], c2 = [1, 2, 4][(i >> 1) % 3];
+        const d1 = dims(5, 6, 4, c1, [k1, k1], [s, s], "same");
+        const d2 = dims(d1.outH, d1.outW, c1, c2, [k2, k2], [1, 1], padding);
+        out.push({ d1, d2, act: acts[i % 4] });
+        i++;
+      }
+    }
+  }
+  // The shipped decoder's last two layers.
+  const l2 = dims(14, 14, 32, 16, [3, 3], [2, 2], "same");
+  out.push({ d1: l2, d2: dims(28, 28, 16, 1, [3, 3], [1, 1], "same"), act: "sigmoid" });
+  return out;
+}
+
+Deno.test("foldPartials() then overlapAdd() equal the folded layer itself (TypeScript twins)", () => {
+  for (const [n, { d1, d2, act }] of foldCases().entries()) {
+    const plan = planBaked(d1)!;
+    const fold = planFold(d1, plan, d2);
+    assert.ok(fold, `case ${n} folds`);
+    const h = randomArray(d1.batch * d1.outH * d1.outW * d1.outC, 40 + n);
+    const w2 = randomArray(d2.kH * d2.kW * d2.outC * d2.inC, 140 + n, -0.3, 0.3);
+    const b2 = randomArray(d2.outC, 240 + n);
+    const want = convTransposeForward(h, w2, b2, d2, act);
+    const got = overlapAdd(foldPartials(h, d1, plan, w2, d2, fold), plan, d2, fold, b2, act);
+    assertClose(got, want, 1e-6, `case ${n}: k${d2.kH} pad ${d2.padTop} ${d2.inC}→${d2.outC}`);
+  }
+});
+
+Deno.test("planFold() refuses a strided next layer, many output channels, single-float outputs", () => {
+  const d1 = dims(7, 7, 8, 16, [3, 3], [2, 2], "same");
+  const plan = planBaked(d1)!;
+  assert.equal(planFold(d1, plan, dims(14, 14, 16, 1, [3, 3], [2, 2], "same")), null);
+  assert.equal(planFold(d1, plan, dims(14, 14, 16, 8, [3, 3], [1, 1], "same")), null);
+  const d3 = dims(7, 7, 8, 3, [3, 3], [2, 2], "same");
+  assert.equal(planFold(d3, planBaked(d3)!, dims(14, 14, 3, 1, [3, 3], [1, 1], "same")), null);
+  const fold = planFold(d1, plan, dims(14, 14, 16, 1, [3, 3], [1, 1], "same"))!;
+  assert.deepEqual(
+    [fold.regionH, fold.regionW, fold.stepH, fold.stepW, fold.regionFloats],
+    [4, 4, 2, 2, 16],
+  );
+});
+
+Deno.test({
+  name:
+    "a folding baked kernel and overlap_add.wgsl match their twins: kernels 2–4, same and valid, 1–4 output channels (rel. L2 < 1e-5)",
+  ignore: !adapter,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const gpu = await openDevice(adapter!);
+    const template = await bakedTemplate();
+    const addSource = await overlapAddSource();
+    let checked = 0;
+    try {
+      for (const [n, { d1, d2, act }] of foldCases().entries()) {
+        const plan = planBaked(d1)!;
+        const fold = planFold(d1, plan, d2)!;
+        const x = randomArray(d1.batch * d1.inH * d1.inW * d1.inC, 300 + n);
+        const w1 = randomArray(d1.kH * d1.kW * d1.outC * d1.inC, 400 + n, -0.3, 0.3);
+        const b1 = randomArray(d1.outC, 500 + n);
+        const w2 = randomArray(d2.kH * d2.kW * d2.outC * d2.inC, 600 + n, -0.3, 0.3);
+        const b2 = randomArray(d2.outC, 700 + n);
+        const h = convTransposeForward(x, w1, b1, d1, "relu");
+        const wantPart = foldPartials(h, d1, plan, w2, d2, fold);
+        const code = bakeConvTranspose(template, w1, b1, d1, "relu", plan, {
+          kernel: w2,
+          d: d2,
+          fold,
+        });
+        const bake = await createBakedPipeline(gpu.device, code, `fold ${n}`);
+        const part = new Float32Array(
+          await runKernel(
+            gpu.device,
+            bake,
+            packBakedParams(d1, plan),
+            [x],
+            wantPart.byteLength,
+            0,
+            bakedGroups(d1, plan),
+          ),
+        );
+        const where = `case ${n}: k${d2.kH} pad ${d2.padTop},${d2.padLeft} ${d2.inC}→${d2.outC}`;
+        assertClose(part, wantPart, 1e-5, `${where} partials`);
+        const want = overlapAdd(wantPart, plan, d2, fold, b2, act);
+        const add = await createBakedPipeline(
+          gpu.device,
+          addSource,
+          `add ${n}`,
+          overlapAddConstants(d2, plan, fold, act),
+        );
+        const got = new Float32Array(
+          await runKernel(
+            gpu.device,
+            add,
+            packOverlapAddParams(d2),
+            [wantPart, b2],
+            want.byteLength,
+            0,
+            overlapAddGroups(d2),
+          ),
+        );
+        assertClose(got, want, 1e-5, `${where} overlap-add ${act}`);
+        checked++;
+      }
+    } finally {
+      gpu.device.destroy();
+    }
+    assert.equal(checked, foldCases().length);
   },
 });

@@ -20,6 +20,7 @@ Deno.test({
     for (
       const impl of [
         "wgsl",
+        "wgsl-v5",
         "wgsl-v4",
         "wgsl-v2",
         "wgsl-v1",

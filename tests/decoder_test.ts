@@ -41,6 +41,9 @@ gpuTest(
         // Unless told, a decoder bakes its layers only when made for large batches.
         const wantBaked = bake ?? (maxChunkFrames ?? Infinity) >= BAKE_MIN_FRAMES;
         assert.equal(baked > 0, wantBaked, `batch ${batch}: baked steps ${decoder.stepNames}`);
+        // A baked decoder folds its last layer into the one before (an overlap-add finishes it).
+        const folds = decoder.stepNames.filter((n) => n.startsWith("overlap_add")).length;
+        assert.equal(folds, wantBaked ? 1 : 0, `batch ${batch}: steps ${decoder.stepNames}`);
         if (maxChunkFrames) {
           assert.ok(batch > decoder.chunkFrames, "the batch must span several chunks");
         }

@@ -145,6 +145,7 @@ export async function runBench(w: DecoderWeights, o: BenchOptions): Promise<Benc
   const makers: [string, () => Promise<Impl>][] = [
     ["wgsl", () => wgslImpl(gpu, w)],
     // The earlier kernel versions, for the kernel log (README, "Performance").
+    ["wgsl-v5", () => wgslImpl(gpu, w, "fastest", o.quick ? 30 : 4096, true, false)],
     ["wgsl-v4", () => wgslImpl(gpu, w, "fastest", Infinity, false)],
     ["wgsl-v2", () => wgslImpl(gpu, w, "blocked", o.quick ? 30 : 4096)],
     ["wgsl-v1", () => wgslImpl(gpu, w, "straight", o.quick ? 30 : 1024)],

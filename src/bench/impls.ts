@@ -42,9 +42,10 @@ export async function passMs(decoder: GpuDecoder, batch: number, only?: number):
 }
 
 /**
- * The WGSL decoder, float output at the decoder's size: `wgsl` ships (baked kernels, as any
- * decoder made for large batches has), the others are history: `wgsl-v4` the fixed shaders a
- * small run still gets, `wgsl-v2` the blocked ones, `wgsl-v1` the straight ones.
+ * The WGSL decoder, float output at the decoder's size: `wgsl` ships (baked kernels, the last
+ * layer folded into the one before, as any decoder made for large batches has), the others are
+ * history: `wgsl-v5` baked without the fold, `wgsl-v4` the fixed shaders a small run still gets,
+ * `wgsl-v2` the blocked ones, `wgsl-v1` the straight ones.
  */
 export async function wgslImpl(
   gpu: Gpu,
@@ -52,15 +53,17 @@ export async function wgslImpl(
   family: KernelFamily = "fastest",
   maxBatch = Infinity,
   bake = true,
+  fold = true,
 ): Promise<Impl> {
   const native = w.planned[w.planned.length - 1].outShape[0];
   const decoder = await GpuDecoder.create(gpu, w, native, {
     floatOutput: true,
     kernels: family,
     bake,
+    fold,
   });
   const names: Record<KernelFamily, string> = {
-    fastest: bake ? "wgsl" : "wgsl-v4",
+    fastest: !bake ? "wgsl-v4" : fold ? "wgsl" : "wgsl-v5",
     blocked: "wgsl-v2",
     straight: "wgsl-v1",
   };

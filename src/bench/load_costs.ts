@@ -48,6 +48,12 @@ const PROBES: Probe[] = [
     ops: 1,
   },
   {
+    name: "vec4 textureLoad, rgba32float texture, per-lane coordinates",
+    op: (j) =>
+      `a${j % 8} += textureLoad(t, vec2u((i * 64u + k + ${j}u) & 1023u, (i >> 4u) & 255u), 0);`,
+    ops: 1,
+  },
+  {
     name: "vec4 load, workgroup memory, per-lane index",
     op: (j) => `a${j % 8} += w[(lid * 64u + k + ${j}u) & 1023u];`,
     ops: 1,
@@ -69,6 +75,7 @@ function shader(p: Probe): string {
 @group(0) @binding(0) var<uniform> u: array<vec4f, 1024>;
 @group(0) @binding(1) var<storage, read> s: array<vec4f>;
 @group(0) @binding(2) var<storage, read_write> out: array<vec4f>;
+@group(0) @binding(3) var t: texture_2d<f32>;
 var<workgroup> w: array<vec4f, 1024>;
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) g: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -76,7 +83,7 @@ fn main(@builtin(global_invocation_id) g: vec3u, @builtin(local_invocation_index
   let m = vec4f(0.999);
   let c = vec4f(1e-3);
   ${shared ? "w[lid] = vec4f(f32(lid));\n  workgroupBarrier();" : ""}
-  let uses = u[0] + s[0]${shared ? " + w[0]" : ""};
+  let uses = u[0] + s[0] + textureLoad(t, vec2u(0u), 0)${shared ? " + w[0]" : ""};
   ${decl}
   for (var k = 0u; k < 32u; k += 1u) { ${body} }
   out[i] = uses + a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7;
@@ -107,6 +114,13 @@ export async function probeLoadCosts(
     size: 16,
     usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
   });
+  const tex = device.createTexture({
+    size: [1024, 256],
+    format: "rgba32float",
+    usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST,
+  });
+  device.queue.writeTexture({ texture: tex }, data, { bytesPerRow: 1024 * 16 }, [1024, 256]);
+  const view = tex.createView();
   const results: { name: string; ns: number }[] = [];
   for (const p of PROBES) {
     const pipeline = device.createComputePipeline({
@@ -115,7 +129,10 @@ export async function probeLoadCosts(
     });
     const bg = device.createBindGroup({
       layout: pipeline.getBindGroupLayout(0),
-      entries: [u, s, out].map((buffer, binding) => ({ binding, resource: { buffer } })),
+      entries: [
+        ...[u, s, out].map((buffer, binding) => ({ binding, resource: { buffer } })),
+        { binding: 3, resource: view },
+      ],
     });
     const run = async (passes: number) => {
       const t = performance.now();

@@ -9,7 +9,7 @@
 
 import { CountdownError } from "../errors.ts";
 import type { Activation } from "../architecture.ts";
-import type { ConvTransposeDims } from "../reference.ts";
+import { activate, activationCode, type ConvTransposeDims } from "../reference.ts";
 import { WORKGROUP_SIZE } from "./kernels.ts";
 
 /**
@@ -113,6 +113,181 @@ export function packBakedParams(d: ConvTransposeDims, plan: BakedPlan): Uint32Ar
 }
 
 /**
+ * How a baked layer folds the stride-1 transposed convolution after it (version 6): each
+ * invocation multiplies its block of (activated) outputs by the next layer's weights at once and
+ * writes the block's partial sums for every output of the next layer they reach, a region
+ * overlapping its neighbours'; `shaders/overlap_add.wgsl` sums the regions. The next layer's input
+ * is then never stored nor loaded (on llvmpipe a load costs ~100 FMAs).
+ */
+export interface FoldPlan {
+  /** Rows and columns of a block's region in the next layer's output. */
+  regionH: number;
+  regionW: number;
+  /** The next layer's output channels. */
+  outC: number;
+  /** Floats a region takes in the partials buffer: regionH·regionW·outC rounded up to 4. */
+  regionFloats: number;
+  /** Output rows and columns between neighbouring blocks (a block's size in pixels). */
+  stepH: number;
+  stepW: number;
+}
+
+/** The most output channels a folded layer may have: its FMAs run one float at a time. */
+export const MAX_FOLD_CHANNELS = 4;
+
+/**
+ * Plans folding layer `d2` into the baked layer `d1` before it, or returns null where it does not
+ * apply: `d2` must have stride 1 and few output channels, and `d1` vec4 outputs.
+ *
+ * @param d1 The baked layer's sizes.
+ * @param plan Its baked plan.
+ * @param d2 The next layer's sizes (its input is `d1`'s output).
+ * @returns The plan, or null.
+ */
+export function planFold(
+  d1: ConvTransposeDims,
+  plan: BakedPlan,
+  d2: ConvTransposeDims,
+): FoldPlan | null {
+  if (!plan.vec4Out || d2.strideH !== 1 || d2.strideW !== 1) return null;
+  if (d2.outC > MAX_FOLD_CHANNELS || d2.inC !== d1.outC) return null;
+  if (d2.inH !== d1.outH || d2.inW !== d1.outW) return null;
+  const stepH = plan.blockY * d1.strideH;
+  const stepW = plan.blockX * d1.strideW;
+  const regionH = stepH + d2.kH - 1;
+  const regionW = stepW + d2.kW - 1;
+  // The folded sums are unrolled too: one per block pixel, channel vec4, tap and output channel.
+  const folded = stepH * stepW * (d1.outC / 4) * d2.kH * d2.kW * d2.outC;
+  if (plan.statements + folded > MAX_BAKED_STATEMENTS) return null;
+  return {
+    regionH,
+    regionW,
+    outC: d2.outC,
+    regionFloats: Math.ceil((regionH * regionW * d2.outC) / 4) * 4,
+    stepH,
+    stepW,
+  };
+}
+
+/**
+ * What a folding baked kernel writes (its twin): each block's partial sums of the next layer,
+ * from the baked layer's activated output `h` (B, outH, outW, outC), without bias.
+ *
+ * @returns (B, blocksY, blocksX, regionFloats).
+ */
+export function foldPartials(
+  h: Float32Array,
+  d1: ConvTransposeDims,
+  plan: BakedPlan,
+  kernel2: Float32Array,
+  d2: ConvTransposeDims,
+  fold: FoldPlan,
+): Float32Array<ArrayBuffer> {
+  const out = new Float32Array(d1.batch * plan.blocksY * plan.blocksX * fold.regionFloats);
+  const c1 = d1.outC;
+  for (let b = 0; b < d1.batch; b++) {
+    for (let by = 0; by < plan.blocksY; by++) {
+      for (let bx = 0; bx < plan.blocksX; bx++) {
+        const base = ((b * plan.blocksY + by) * plan.blocksX + bx) * fold.regionFloats;
+        for (let ly = 0; ly < fold.stepH; ly++) {
+          const y = by * fold.stepH + ly;
+          if (y >= d1.outH) continue;
+          for (let lx = 0; lx < fold.stepW; lx++) {
+            const x = bx * fold.stepW + lx;
+            if (x >= d1.outW) continue;
+            const hBase = ((b * d1.outH + y) * d1.outW + x) * c1;
+            for (let ky = 0; ky < d2.kH; ky++) {
+              for (let kx = 0; kx < d2.kW; kx++) {
+                for (let co = 0; co < d2.outC; co++) {
+                  const wBase = ((ky * d2.kW + kx) * d2.outC + co) * d2.inC;
+                  let acc = 0;
+                  for (let ci = 0; ci < c1; ci++) acc += h[hBase + ci] * kernel2[wBase + ci];
+                  out[base + ((ly + ky) * fold.regionW + lx + kx) * fold.outC + co] += acc;
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Sums the regions that cover each output of the folded layer, adds its bias and activates
+ * (twin of `shaders/overlap_add.wgsl`).
+ *
+ * @returns (B, outH, outW, outC) of the folded layer `d2`.
+ */
+export function overlapAdd(
+  part: Float32Array,
+  plan: BakedPlan,
+  d2: ConvTransposeDims,
+  fold: FoldPlan,
+  bias2: Float32Array,
+  act: Activation,
+): Float32Array<ArrayBuffer> {
+  const out = new Float32Array(d2.batch * d2.outH * d2.outW * d2.outC);
+  for (let b = 0; b < d2.batch; b++) {
+    for (let y = 0; y < d2.outH; y++) {
+      for (let x = 0; x < d2.outW; x++) {
+        for (let co = 0; co < d2.outC; co++) {
+          let s = bias2[co];
+          const ty = y + d2.padTop, tx = x + d2.padLeft;
+          for (let by = 0; by < plan.blocksY; by++) {
+            const ry = ty - by * fold.stepH;
+            if (ry < 0 || ry >= fold.regionH) continue;
+            for (let bx = 0; bx < plan.blocksX; bx++) {
+              const rx = tx - bx * fold.stepW;
+              if (rx < 0 || rx >= fold.regionW) continue;
+              const base = ((b * plan.blocksY + by) * plan.blocksX + bx) * fold.regionFloats;
+              s += part[base + (ry * fold.regionW + rx) * fold.outC + co];
+            }
+          }
+          out[((b * d2.outH + y) * d2.outW + x) * d2.outC + co] = activate(s, act);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** Mirrors `Params` in shaders/overlap_add.wgsl: only the batch. */
+export function packOverlapAddParams(d2: ConvTransposeDims): Uint32Array<ArrayBuffer> {
+  return Uint32Array.of(d2.batch);
+}
+
+/** The override constants of shaders/overlap_add.wgsl for one fold. */
+export function overlapAddConstants(
+  d2: ConvTransposeDims,
+  plan: BakedPlan,
+  fold: FoldPlan,
+  act: Activation,
+): Record<string, number> {
+  return {
+    OUT_H: d2.outH,
+    OUT_W: d2.outW,
+    OUT_C: d2.outC,
+    BLOCKS_Y: plan.blocksY,
+    BLOCKS_X: plan.blocksX,
+    STEP_H: fold.stepH,
+    STEP_W: fold.stepW,
+    REGION_H: fold.regionH,
+    REGION_W: fold.regionW,
+    PAD_TOP: d2.padTop,
+    PAD_LEFT: d2.padLeft,
+    REGION_FLOATS: fold.regionFloats,
+    ACTIVATION: activationCode(act),
+  };
+}
+
+/** Workgroups of one overlap-add dispatch: an invocation per output value. */
+export function overlapAddGroups(d2: ConvTransposeDims): number {
+  return Math.max(1, Math.ceil((d2.batch * d2.outH * d2.outW * d2.outC) / WORKGROUP_SIZE));
+}
+
+/**
  * The shortest decimal that reads back as the same float32, as a WGSL literal (which the
  * compiler reads as a double, then rounds to f32, as `Math.fround` does).
  *
@@ -165,7 +340,9 @@ export function bakeConvTranspose(
   d: ConvTransposeDims,
   act: Activation,
   plan: BakedPlan,
+  next?: { kernel: Float32Array; d: ConvTransposeDims; fold: FoldPlan },
 ): string {
+  if (next && !plan.vec4Out) throw new RangeError("Only a layer with vec4 outputs can fold");
   const w = (ky: number, kx: number, co: number, ci: number) =>
     kernel[((ky * d.kW + kx) * d.outC + co) * d.inC + ci];
   const c4s = d.inC / 4;
@@ -210,7 +387,27 @@ export function bakeConvTranspose(
             sums.push(`  ${a} += mat4x4f(${m.join(", ")}) * ${xName(t.dy, t.dx, c4)};`);
           }
         }
-        pixelStores.push(`    out[o * ${d.outC / 4}u + ${cv}u] = ${activationWgsl(act, a)};`);
+        if (next) {
+          // This pixel's channels 4·cv…+3 times the next layer's taps, into its region.
+          const h = `h_${ly}_${lx}_${cv}`;
+          sums.push(
+            `  let ${h} = select(vec4f(0.0), ${activationWgsl(act, a)}, ` +
+              `oy0 + ${ly}u < p.out_h && ox0 + ${lx}u < p.out_w);`,
+          );
+          const d2 = next.d, f = next.fold;
+          for (let ky = 0; ky < d2.kH; ky++) {
+            for (let kx = 0; kx < d2.kW; kx++) {
+              for (let co = 0; co < d2.outC; co++) {
+                const ri = ((ly + ky) * f.regionW + lx + kx) * f.outC + co;
+                const base = ((ky * d2.kW + kx) * d2.outC + co) * d2.inC + 4 * cv;
+                const ws = [0, 1, 2, 3].map((j) => f32Literal(next.kernel[base + j]));
+                sums.push(`  r_${ri} += dot(${h}, vec4f(${ws.join(", ")}));`);
+              }
+            }
+          }
+        } else {
+          pixelStores.push(`    out[o * ${d.outC / 4}u + ${cv}u] = ${activationWgsl(act, a)};`);
+        }
       }
     } else {
       for (let co = 0; co < d.outC; co++) {
@@ -227,12 +424,24 @@ export function bakeConvTranspose(
         );
       }
     }
-    stores.push(
-      `  if (oy0 + ${ly}u < p.out_h && ox0 + ${lx}u < p.out_w) {`,
-      `    let o = ${at};`,
-      ...pixelStores,
-      `  }`,
-    );
+    if (pixelStores.length > 0) {
+      stores.push(
+        `  if (oy0 + ${ly}u < p.out_h && ox0 + ${lx}u < p.out_w) {`,
+        `    let o = ${at};`,
+        ...pixelStores,
+        `  }`,
+      );
+    }
+  }
+  if (next) {
+    // The region's partial sums, zero-padded to whole vec4s, at the block's index n.
+    const f = next.fold;
+    const n = f.regionH * f.regionW * f.outC;
+    sums.unshift(...Array.from({ length: n }, (_, i) => `  var r_${i} = 0.0;`));
+    for (let v = 0; v < f.regionFloats / 4; v++) {
+      const r = [0, 1, 2, 3].map((j) => (4 * v + j < n ? `r_${4 * v + j}` : "0.0"));
+      stores.push(`  out[n * ${f.regionFloats / 4}u + ${v}u] = vec4f(${r.join(", ")});`);
+    }
   }
   const parts: Record<string, string[]> = {
     "out-type": [`alias Out = ${plan.vec4Out ? "vec4f" : "f32"};`],
@@ -252,28 +461,45 @@ export function bakeConvTranspose(
   return code;
 }
 
-let templateText: string | null = null;
+const sources = new Map<string, string>();
+
+/** Reads a shader file once per process. */
+async function shaderSource(file: string): Promise<string> {
+  const cached = sources.get(file);
+  if (cached !== undefined) return cached;
+  const url = new URL(`../../shaders/${file}`, import.meta.url);
+  try {
+    const text = await Deno.readTextFile(url);
+    sources.set(file, text);
+    return text;
+  } catch (e) {
+    throw new CountdownError(
+      `Shader ${decodeURIComponent(url.pathname)} cannot be read: ${(e as Error).message}`,
+    );
+  }
+}
 
 /**
  * Reads the baked kernel's template once per process.
  *
  * @throws {CountdownError} When the file cannot be read.
  */
-export async function bakedTemplate(): Promise<string> {
-  if (templateText !== null) return templateText;
-  const url = new URL("../../shaders/conv_transpose_baked.wgsl", import.meta.url);
-  try {
-    templateText = await Deno.readTextFile(url);
-  } catch (e) {
-    throw new CountdownError(
-      `Shader ${decodeURIComponent(url.pathname)} cannot be read: ${(e as Error).message}`,
-    );
-  }
-  return templateText;
+export function bakedTemplate(): Promise<string> {
+  return shaderSource("conv_transpose_baked.wgsl");
 }
 
 /**
- * Compiles one baked shader.
+ * Reads shaders/overlap_add.wgsl once per process (compiled per fold, with its sizes as
+ * override constants: {@link overlapAddConstants}).
+ *
+ * @throws {CountdownError} When the file cannot be read.
+ */
+export function overlapAddSource(): Promise<string> {
+  return shaderSource("overlap_add.wgsl");
+}
+
+/**
+ * Compiles one baked shader, or any shader made for one layer, with its override constants.
  *
  * @throws {CountdownError} When it fails to compile.
  */
@@ -281,17 +507,18 @@ export async function createBakedPipeline(
   device: GPUDevice,
   code: string,
   label: string,
+  constants: Record<string, number> = {},
 ): Promise<GPUComputePipeline> {
   device.pushErrorScope("validation");
   const module = device.createShaderModule({ code, label });
   const pipeline = device.createComputePipeline({
     label,
     layout: "auto",
-    compute: { module, entryPoint: "main", constants: { WG: WORKGROUP_SIZE } },
+    compute: { module, entryPoint: "main", constants: { WG: WORKGROUP_SIZE, ...constants } },
   });
   const error = await device.popErrorScope();
   if (error) {
-    throw new CountdownError(`Baked shader ${label} failed to compile: ${error.message}`);
+    throw new CountdownError(`Shader ${label} failed to compile: ${error.message}`);
   }
   return pipeline;
 }

@@ -44,8 +44,14 @@ import {
   bakedGroups,
   bakedTemplate,
   createBakedPipeline,
+  type FoldPlan,
+  overlapAddConstants,
+  overlapAddGroups,
+  overlapAddSource,
   packBakedParams,
+  packOverlapAddParams,
   planBaked,
+  planFold,
 } from "./baked.ts";
 
 /** One recorded kernel launch: its pipeline, bindings, and uniform for a given batch. */
@@ -131,15 +137,50 @@ function neededKernels(
   family: KernelFamily,
   bake: boolean,
   forced: Record<number, LayerKernel>,
+  folded: Set<number>,
 ): KernelName[] {
   const names = new Set<KernelName>();
   const identity = resizeIsIdentity(w.planned[w.planned.length - 1].outShape, imsize);
   names.add(identity ? "quantize" : "resize_quantize");
   for (const p of w.planned) {
+    if (folded.has(p.index)) continue;
     const k = kernelFor(p, family, bake, forced[p.index]);
     if (k && k !== BAKED) names.add(k);
   }
   return [...names];
+}
+
+/** A baked layer and the layer it folds in (see {@link GpuDecoderOptions.fold}). */
+interface Fold {
+  next: DecoderWeights["planned"][number];
+  plan: FoldPlan;
+}
+
+/** The folds a decoder makes, by the baked layer's planned index. */
+function foldsFor(
+  w: DecoderWeights,
+  family: KernelFamily,
+  bake: boolean,
+  forced: Record<number, LayerKernel>,
+): Map<number, Fold> {
+  const folds = new Map<number, Fold>();
+  const convs = w.planned.filter((p) => p.layer.kind !== "reshape");
+  for (let i = 0; i + 1 < convs.length; i++) {
+    const p = convs[i], next = convs[i + 1];
+    if (forced[p.index] !== undefined || forced[next.index] !== undefined) continue;
+    if (folds.has(convs[i - 1]?.index)) continue; // p is itself folded into the layer before
+    if (next.layer.kind !== "conv2dTranspose") continue;
+    if (kernelFor(p, family, bake) !== BAKED) continue;
+    const d1 = convTransposeDims(p, 1);
+    const baked = planBaked(d1)!;
+    const plan = planFold(d1, baked, convTransposeDims(next, 1));
+    // The partial sums go to the activation buffers, sized for the largest layer output.
+    const partFloats = baked.blocksY * baked.blocksX * (plan?.regionFloats ?? 0);
+    if (plan && partFloats <= Math.max(...w.planned.map((q) => size(q.outShape)))) {
+      folds.set(p.index, { next, plan });
+    }
+  }
+  return folds;
 }
 
 /**
@@ -169,6 +210,11 @@ export interface GpuDecoderOptions {
    * `maxChunkFrames` is unset or at least {@link BAKE_MIN_FRAMES}.
    */
   bake?: boolean;
+  /**
+   * Whether a baked layer folds in the stride-1 layer after it (src/gpu/baked.ts, `planFold`),
+   * where it applies and neither layer's kernel is forced. Default: true.
+   */
+  fold?: boolean;
   /** The kernels to use (default `fastest`); the benchmark also times the earlier ones. */
   kernels?: KernelFamily;
   /**
@@ -243,10 +289,12 @@ export class GpuDecoder {
     const forced = options.layerKernels ?? {};
     const bake = family === "fastest" &&
       (options.bake ?? (options.maxChunkFrames ?? Infinity) >= BAKE_MIN_FRAMES);
-    const pipelines: Pipelines = await createPipelines(
-      device,
-      neededKernels(w, imsize, family, bake, forced),
-    );
+    const folds = options.fold === false
+      ? new Map<number, Fold>()
+      : foldsFor(w, family, bake, forced);
+    const folded = new Set([...folds.values()].map((f) => f.next.index));
+    const kernels = neededKernels(w, imsize, family, bake, forced, folded);
+    const pipelines: Pipelines = await createPipelines(device, kernels);
     const last = w.planned[w.planned.length - 1].outShape;
     const frameFloats = imsize * imsize;
     const maxFloats = Math.max(frameFloats, ...w.planned.map((p) => size(p.outShape)));
@@ -320,10 +368,17 @@ export class GpuDecoder {
       const u = uniform(`layers.${p.index}.params`);
       const act = activationCode(l.activation);
       const perFrame = size(p.outShape);
+      if (folded.has(p.index)) continue; // run by the layer before and an overlap-add
       const name = kernelFor(p, family, bake, forced[p.index])!;
       if (name === BAKED) {
         const d1 = convTransposeDims(p, 1);
         const plan = planBaked(d1)!;
+        const fold = folds.get(p.index);
+        const next = fold && {
+          kernel: w.params.get(`layers.${fold.next.index}.kernel`)!.data,
+          d: convTransposeDims(fold.next, 1),
+          fold: fold.plan,
+        };
         const code = bakeConvTranspose(
           await bakedTemplate(),
           kernelData,
@@ -331,8 +386,12 @@ export class GpuDecoder {
           d1,
           l.activation,
           plan,
+          next,
         );
-        const label = `${name} ${p.inShape.join("×")}→${p.outShape.join("×")}`;
+        const shapes = fold
+          ? `${p.inShape.join("×")}→${p.outShape.join("×")}→${fold.next.outShape.join("×")}`
+          : `${p.inShape.join("×")}→${p.outShape.join("×")}`;
+        const label = `${name}${fold ? "+fold" : ""} ${shapes}`;
         const pipeline = await createBakedPipeline(device, code, label);
         steps.push({
           name: label,
@@ -343,6 +402,32 @@ export class GpuDecoder {
           groups: (batch) => bakedGroups(convTransposeDims(p, batch), plan),
         });
         swap();
+        if (fold) {
+          const l2 = fold.next.layer;
+          if (l2.kind !== "conv2dTranspose") throw new Error("unreachable: fold of a non-conv");
+          const d2 = (batch: number) => convTransposeDims(fold.next, batch);
+          const u2 = uniform(`layers.${fold.next.index}.params`);
+          const b2 = upload(
+            w.params.get(`layers.${fold.next.index}.bias`)!.data,
+            `layers.${fold.next.index}.bias`,
+          );
+          const addLabel = `overlap_add ${fold.next.outShape.join("×")}`;
+          const add = await createBakedPipeline(
+            device,
+            await overlapAddSource(),
+            addLabel,
+            overlapAddConstants(d2(1), plan, fold.plan, l2.activation),
+          );
+          steps.push({
+            name: addLabel,
+            pipeline: add,
+            bindGroup: bindBuffers(device, add, [u2, src, b2, dst]),
+            uniform: u2,
+            params: (batch) => packOverlapAddParams(d2(batch)),
+            groups: (batch) => overlapAddGroups(d2(batch)),
+          });
+          swap();
+        }
         continue;
       }
       const pipeline = pipelines[name];
