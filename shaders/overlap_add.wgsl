@@ -2,19 +2,24 @@
 // layer before it (src/gpu/baked.ts, `fold`). Each baked invocation leaves, for its block of
 // output pixels, that block's contribution to every output of the folded layer it touches: a
 // region of regionH × regionW pixels × outC channels, overlapping its neighbours' regions by
-// kH − 1 rows and kW − 1 columns. Here each output value sums the regions that cover it, adds
-// the bias and applies the activation. TypeScript twin: overlapAdd() in src/gpu/baked.ts;
+// kH − 1 rows and kW − 1 columns, stored as slots under the cells of the output it falls in (the
+// layout is in FoldPlan, src/gpu/baked.ts). Here each invocation takes one cell (STEP_H × STEP_W
+// output pixels): it sums the Q_Y × Q_X slots the cell received from the blocks that exist, as
+// whole vec4s, adds the bias and applies the activation. TypeScript twin: overlapAdd() in
+// src/gpu/baked.ts;
 // uniform and constants from packOverlapAddParams() and overlapAddConstants() there.
 //
-// Version 1 (with conv_transpose_baked.wgsl's fold, version 6). Why: the decoder's last layer
+// Version 2 (with conv_transpose_baked.wgsl's fold, version 6). Version 1 took one output value
+// an invocation and loaded each of its ~4 partial sums as a float from a region layout; a cell
+// an invocation reads them as contiguous vec4s, a quarter of the loads. Why: the decoder's last layer
 // (28×28×16 → 28×28×1) does a twentieth of the FMAs and took a quarter of the GPU time on
 // llvmpipe, nearly all of it loading its 16-channel input (a load costs ~100 FMAs there). Folded,
 // that input never leaves the registers of the layer that computes it; this pass loads about 4
 // floats per output value instead of about 100.
 
 // Only the batch is a uniform: every other size is an override constant, so the integer
-// divisions below are by constants (a multiply and a shift). On llvmpipe a division by a uniform
-// runs lane by lane, and with one uniform per size this pass took 40 ms for 2,048 frames.
+// divisions below are by constants (a multiply and a shift) and the loops have fixed trip counts.
+// On llvmpipe a division by a uniform runs lane by lane.
 struct Params {
   batch: u32,
 }
@@ -22,22 +27,24 @@ struct Params {
 override OUT_H: u32;
 override OUT_W: u32;
 override OUT_C: u32;
-override BLOCKS_Y: u32;      // blocks down a frame
-override BLOCKS_X: u32;      // blocks across a frame
-override STEP_H: u32;        // output rows between neighbouring blocks' regions
-override STEP_W: u32;        // output columns between them
-override REGION_H: u32;
-override REGION_W: u32;
-override PAD_TOP: u32;       // a region starts PAD_TOP rows above its block's first row
+override BLOCKS_Y: u32;   // blocks of the folding layer down a frame
+override BLOCKS_X: u32;
+override CELLS_Y: u32;    // cells down a frame: BLOCKS_Y + Q_Y − 1
+override CELLS_X: u32;
+override Q_Y: u32;        // cells a block's region spans down
+override Q_X: u32;
+override STEP_H: u32;     // a cell's rows
+override STEP_W: u32;     // a cell's columns
+override PAD_TOP: u32;    // cell row 0 starts PAD_TOP rows above the output
 override PAD_LEFT: u32;
-override REGION_FLOATS: u32; // floats a region takes in `part` (a multiple of 4)
-override ACTIVATION: u32;    // 0 linear, 1 relu, 2 sigmoid, 3 tanh
+override SLOT_VEC4S: u32; // vec4s a slot: STEP_H·STEP_W·OUT_C rounded up to 4, over 4 (≤ 16)
+override ACTIVATION: u32; // 0 linear, 1 relu, 2 sigmoid, 3 tanh
 
 @group(0) @binding(0) var<uniform> params: Params;
-// (B, blocksY, blocksX, REGION_FLOATS): a region is (regionH, regionW, outC), then zero padding.
-@group(0) @binding(1) var<storage, read> part: array<f32>;
-@group(0) @binding(2) var<storage, read> bias: array<f32>;      // (outC)
-@group(0) @binding(3) var<storage, read_write> out: array<f32>; // (B, outH, outW, outC)
+// (B, CELLS_Y, CELLS_X, Q_Y·Q_X, SLOT_VEC4S) of vec4; a slot is (STEP_H, STEP_W, OUT_C), padded.
+@group(0) @binding(1) var<storage, read> part: array<vec4f>;
+@group(0) @binding(2) var<storage, read> bias: array<f32>;      // (OUT_C)
+@group(0) @binding(3) var<storage, read_write> out: array<f32>; // (B, OUT_H, OUT_W, OUT_C)
 
 override WG: u32 = 64;
 
@@ -48,11 +55,7 @@ fn activate(v: f32) -> f32 {
   return v;
 }
 
-// Blocks whose regions can cover one output, along each axis.
-override SPAN_Y: u32 = (REGION_H + STEP_H - 1u) / STEP_H;
-override SPAN_X: u32 = (REGION_W + STEP_W - 1u) / STEP_W;
-
-// One invocation per output value (b, y, x, co).
+// One invocation per cell (b, cy, cx).
 @compute @workgroup_size(WG)
 fn main(
   @builtin(workgroup_id) wid: vec3u,
@@ -60,29 +63,34 @@ fn main(
   @builtin(local_invocation_index) lid: u32,
 ) {
   let n = (wid.x + wid.y * groups.x) * WG + lid;
-  if (n >= params.batch * OUT_H * OUT_W * OUT_C) { return; }
-  let co = n % OUT_C;
-  let x = (n / OUT_C) % OUT_W;
-  let y = (n / (OUT_C * OUT_W)) % OUT_H;
-  let b = n / (OUT_C * OUT_W * OUT_H);
-  let ty = y + PAD_TOP;
-  let tx = x + PAD_LEFT;
-  // The last block that covers t is t / STEP; the SPAN before it may too. Fixed trip counts
-  // and masked loads, so that neighbouring lanes never take different paths.
-  var s = bias[co];
-  for (var i = 0u; i < SPAN_Y; i += 1u) {
-    let by = i32(ty / STEP_H) - i32(i);
-    let ry = i32(ty) - by * i32(STEP_H);
-    let y_ok = by >= 0 && by < i32(BLOCKS_Y) && ry < i32(REGION_H);
-    for (var j = 0u; j < SPAN_X; j += 1u) {
-      let bx = i32(tx / STEP_W) - i32(j);
-      let rx = i32(tx) - bx * i32(STEP_W);
-      let ok = y_ok && bx >= 0 && bx < i32(BLOCKS_X) && rx < i32(REGION_W);
-      let base = ((b * BLOCKS_Y + u32(select(0, by, ok))) * BLOCKS_X + u32(select(0, bx, ok))) *
-        REGION_FLOATS;
-      let r = (u32(select(0, ry, ok)) * REGION_W + u32(select(0, rx, ok))) * OUT_C + co;
-      s += select(0.0, part[base + r], ok);
+  if (n >= params.batch * CELLS_Y * CELLS_X) { return; }
+  let cx = n % CELLS_X;
+  let cy = (n / CELLS_X) % CELLS_Y;
+  let b = n / (CELLS_X * CELLS_Y);
+  var acc: array<vec4f, 16>;
+  for (var v = 0u; v < SLOT_VEC4S; v += 1u) { acc[v] = vec4f(0.0); }
+  // Slot (qy, qx) came from block (cy − qy, cx − qx): skipped where that block does not exist.
+  for (var qy = 0u; qy < Q_Y; qy += 1u) {
+    for (var qx = 0u; qx < Q_X; qx += 1u) {
+      let ok = cy >= qy && cy - qy < BLOCKS_Y && cx >= qx && cx - qx < BLOCKS_X;
+      let slot = ((b * CELLS_Y + cy) * CELLS_X + cx) * (Q_Y * Q_X) + qy * Q_X + qx;
+      for (var v = 0u; v < SLOT_VEC4S; v += 1u) {
+        acc[v] += select(vec4f(0.0), part[select(0u, slot * SLOT_VEC4S + v, ok)], ok);
+      }
     }
   }
-  out[n] = activate(s);
+  for (var ly = 0u; ly < STEP_H; ly += 1u) {
+    let y = i32(cy * STEP_H + ly) - i32(PAD_TOP);
+    for (var lx = 0u; lx < STEP_W; lx += 1u) {
+      let x = i32(cx * STEP_W + lx) - i32(PAD_LEFT);
+      let inside = y >= 0 && y < i32(OUT_H) && x >= 0 && x < i32(OUT_W);
+      for (var co = 0u; co < OUT_C; co += 1u) {
+        let i = (ly * STEP_W + lx) * OUT_C + co;
+        if (inside) {
+          let o = ((b * OUT_H + u32(y)) * OUT_W + u32(x)) * OUT_C + co;
+          out[o] = activate(acc[i / 4u][i % 4u] + bias[co]);
+        }
+      }
+    }
+  }
 }

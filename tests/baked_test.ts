@@ -225,9 +225,10 @@ Deno.test("planFold() refuses a strided next layer, many output channels, single
   assert.equal(planFold(d3, planBaked(d3)!, dims(14, 14, 3, 1, [3, 3], [1, 1], "same")), null);
   const fold = planFold(d1, plan, dims(14, 14, 16, 1, [3, 3], [1, 1], "same"))!;
   assert.deepEqual(
-    [fold.regionH, fold.regionW, fold.stepH, fold.stepW, fold.regionFloats],
-    [4, 4, 2, 2, 16],
+    [fold.regionH, fold.regionW, fold.stepH, fold.stepW, fold.qY, fold.qX, fold.slotFloats],
+    [4, 4, 2, 2, 2, 2, 4],
   );
+  assert.deepEqual([fold.cellsY, fold.cellsX], [plan.blocksY + 1, plan.blocksX + 1]);
 });
 
 Deno.test({
@@ -272,6 +273,18 @@ Deno.test({
         const where = `case ${n}: k${d2.kH} pad ${d2.padTop},${d2.padLeft} ${d2.inC}→${d2.outC}`;
         assertClose(part, wantPart, 1e-5, `${where} partials`);
         const want = overlapAdd(wantPart, plan, d2, fold, b2, act);
+        // Slots no block writes hold whatever the buffer held before: they must not be read.
+        const dirty = wantPart.slice();
+        const slotsPerFrame = fold.cellsY * fold.cellsX * fold.qY * fold.qX;
+        for (let i = 0; i < d2.batch * slotsPerFrame; i++) {
+          const q = i % (fold.qY * fold.qX), cell = Math.floor(i / (fold.qY * fold.qX));
+          const by = Math.floor(cell / fold.cellsX) % fold.cellsY - Math.floor(q / fold.qX);
+          const bx = (cell % fold.cellsX) - (q % fold.qX);
+          if (by < 0 || by >= plan.blocksY || bx < 0 || bx >= plan.blocksX) {
+            dirty.fill(1e30, i * fold.slotFloats, (i + 1) * fold.slotFloats);
+          }
+        }
+        assertClose(overlapAdd(dirty, plan, d2, fold, b2, act), want, 1e-12, `${where} twin skips`);
         const add = await createBakedPipeline(
           gpu.device,
           addSource,
@@ -283,10 +296,10 @@ Deno.test({
             gpu.device,
             add,
             packOverlapAddParams(d2),
-            [wantPart, b2],
+            [dirty, b2],
             want.byteLength,
             0,
-            overlapAddGroups(d2),
+            overlapAddGroups(d2, fold),
           ),
         );
         assertClose(got, want, 1e-5, `${where} overlap-add ${act}`);

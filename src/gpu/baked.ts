@@ -114,10 +114,17 @@ export function packBakedParams(d: ConvTransposeDims, plan: BakedPlan): Uint32Ar
 
 /**
  * How a baked layer folds the stride-1 transposed convolution after it (version 6): each
- * invocation multiplies its block of (activated) outputs by the next layer's weights at once and
- * writes the block's partial sums for every output of the next layer they reach, a region
- * overlapping its neighbours'; `shaders/overlap_add.wgsl` sums the regions. The next layer's input
- * is then never stored nor loaded (on llvmpipe a load costs ~100 FMAs).
+ * invocation multiplies its block of (activated) outputs by the next layer's weights at once, for
+ * every output of the next layer they reach: a region overlapping its neighbours'.
+ * `shaders/overlap_add.wgsl` sums the regions. The next layer's input is then never stored nor
+ * loaded (on llvmpipe a load costs ~100 FMAs).
+ *
+ * Layout of the partial sums: the next layer's output, padded by (padTop, padLeft), is cut into
+ * cells of stepH × stepW pixels, one block's size. A block's region starts on the cell of its own
+ * index and spans qY × qX cells; the part that falls in each is a slot of `slotFloats`, stored
+ * under the cell with the others that cell receives: (B, cellsY, cellsX, qY·qX, slotFloats), a
+ * slot being (stepH, stepW, outC) zero-padded to whole vec4s. So the overlap-add reads, for a
+ * cell, qY·qX·slotFloats contiguous floats, as vec4s.
  */
 export interface FoldPlan {
   /** Rows and columns of a block's region in the next layer's output. */
@@ -125,15 +132,29 @@ export interface FoldPlan {
   regionW: number;
   /** The next layer's output channels. */
   outC: number;
-  /** Floats a region takes in the partials buffer: regionH·regionW·outC rounded up to 4. */
-  regionFloats: number;
-  /** Output rows and columns between neighbouring blocks (a block's size in pixels). */
+  /** Output rows and columns between neighbouring blocks (a block's size in pixels): a cell. */
   stepH: number;
   stepW: number;
+  /** Cells a region spans down and across. */
+  qY: number;
+  qX: number;
+  /** Cells down and across a frame. */
+  cellsY: number;
+  cellsX: number;
+  /** Floats a slot takes: stepH·stepW·outC rounded up to 4. */
+  slotFloats: number;
 }
 
 /** The most output channels a folded layer may have: its FMAs run one float at a time. */
 export const MAX_FOLD_CHANNELS = 4;
+
+/** The largest slot, in vec4s, that shaders/overlap_add.wgsl accumulates (its `acc` array). */
+export const MAX_SLOT_VEC4S = 16;
+
+/** Floats of partial sums a folding layer writes per frame. */
+export function foldFloatsPerFrame(fold: FoldPlan): number {
+  return fold.cellsY * fold.cellsX * fold.qY * fold.qX * fold.slotFloats;
+}
 
 /**
  * Plans folding layer `d2` into the baked layer `d1` before it, or returns null where it does not
@@ -154,26 +175,45 @@ export function planFold(
   if (d2.inH !== d1.outH || d2.inW !== d1.outW) return null;
   const stepH = plan.blockY * d1.strideH;
   const stepW = plan.blockX * d1.strideW;
+  const slotFloats = Math.ceil((stepH * stepW * d2.outC) / 4) * 4;
+  if (slotFloats / 4 > MAX_SLOT_VEC4S) return null;
   const regionH = stepH + d2.kH - 1;
   const regionW = stepW + d2.kW - 1;
   // The folded sums are unrolled too: one per block pixel, channel vec4, tap and output channel.
   const folded = stepH * stepW * (d1.outC / 4) * d2.kH * d2.kW * d2.outC;
   if (plan.statements + folded > MAX_BAKED_STATEMENTS) return null;
+  const qY = Math.ceil(regionH / stepH);
+  const qX = Math.ceil(regionW / stepW);
   return {
     regionH,
     regionW,
     outC: d2.outC,
-    regionFloats: Math.ceil((regionH * regionW * d2.outC) / 4) * 4,
     stepH,
     stepW,
+    qY,
+    qX,
+    cellsY: plan.blocksY + qY - 1,
+    cellsX: plan.blocksX + qX - 1,
+    slotFloats,
   };
+}
+
+/** Where region float (ry, rx, co) of block (b, by, bx) goes in the partial sums, or -1. */
+function slotIndex(fold: FoldPlan, b: number, by: number, bx: number, ry: number, rx: number) {
+  const qy = Math.floor(ry / fold.stepH), qx = Math.floor(rx / fold.stepW);
+  const cell = (b * fold.cellsY + by + qy) * fold.cellsX + bx + qx;
+  const slot = cell * fold.qY * fold.qX + qy * fold.qX + qx;
+  const within = ((ry - qy * fold.stepH) * fold.stepW + rx - qx * fold.stepW) * fold.outC;
+  return slot * fold.slotFloats + within;
 }
 
 /**
  * What a folding baked kernel writes (its twin): each block's partial sums of the next layer,
- * from the baked layer's activated output `h` (B, outH, outW, outC), without bias.
+ * from the baked layer's activated output `h` (B, outH, outW, outC), without bias, in the
+ * layout of {@link FoldPlan}. Slots no block writes stay zero here (on the GPU they are never
+ * written nor read).
  *
- * @returns (B, blocksY, blocksX, regionFloats).
+ * @returns (B, cellsY, cellsX, qY·qX, slotFloats).
  */
 export function foldPartials(
   h: Float32Array,
@@ -183,12 +223,11 @@ export function foldPartials(
   d2: ConvTransposeDims,
   fold: FoldPlan,
 ): Float32Array<ArrayBuffer> {
-  const out = new Float32Array(d1.batch * plan.blocksY * plan.blocksX * fold.regionFloats);
+  const out = new Float32Array(d1.batch * foldFloatsPerFrame(fold));
   const c1 = d1.outC;
   for (let b = 0; b < d1.batch; b++) {
     for (let by = 0; by < plan.blocksY; by++) {
       for (let bx = 0; bx < plan.blocksX; bx++) {
-        const base = ((b * plan.blocksY + by) * plan.blocksX + bx) * fold.regionFloats;
         for (let ly = 0; ly < fold.stepH; ly++) {
           const y = by * fold.stepH + ly;
           if (y >= d1.outH) continue;
@@ -202,7 +241,7 @@ export function foldPartials(
                   const wBase = ((ky * d2.kW + kx) * d2.outC + co) * d2.inC;
                   let acc = 0;
                   for (let ci = 0; ci < c1; ci++) acc += h[hBase + ci] * kernel2[wBase + ci];
-                  out[base + ((ly + ky) * fold.regionW + lx + kx) * fold.outC + co] += acc;
+                  out[slotIndex(fold, b, by, bx, ly + ky, lx + kx) + co] += acc;
                 }
               }
             }
@@ -215,7 +254,7 @@ export function foldPartials(
 }
 
 /**
- * Sums the regions that cover each output of the folded layer, adds its bias and activates
+ * Sums the slots each cell received from the blocks that exist, adds the bias and activates
  * (twin of `shaders/overlap_add.wgsl`).
  *
  * @returns (B, outH, outW, outC) of the folded layer `d2`.
@@ -232,17 +271,18 @@ export function overlapAdd(
   for (let b = 0; b < d2.batch; b++) {
     for (let y = 0; y < d2.outH; y++) {
       for (let x = 0; x < d2.outW; x++) {
+        const ty = y + d2.padTop, tx = x + d2.padLeft;
+        const cy = Math.floor(ty / fold.stepH), cx = Math.floor(tx / fold.stepW);
         for (let co = 0; co < d2.outC; co++) {
           let s = bias2[co];
-          const ty = y + d2.padTop, tx = x + d2.padLeft;
-          for (let by = 0; by < plan.blocksY; by++) {
-            const ry = ty - by * fold.stepH;
-            if (ry < 0 || ry >= fold.regionH) continue;
-            for (let bx = 0; bx < plan.blocksX; bx++) {
-              const rx = tx - bx * fold.stepW;
-              if (rx < 0 || rx >= fold.regionW) continue;
-              const base = ((b * plan.blocksY + by) * plan.blocksX + bx) * fold.regionFloats;
-              s += part[base + (ry * fold.regionW + rx) * fold.outC + co];
+          for (let qy = 0; qy < fold.qY; qy++) {
+            const by = cy - qy;
+            if (by < 0 || by >= plan.blocksY) continue;
+            for (let qx = 0; qx < fold.qX; qx++) {
+              const bx = cx - qx;
+              if (bx < 0 || bx >= plan.blocksX) continue;
+              s +=
+                part[slotIndex(fold, b, by, bx, ty - by * fold.stepH, tx - bx * fold.stepW) + co];
             }
           }
           out[((b * d2.outH + y) * d2.outW + x) * d2.outC + co] = activate(s, act);
@@ -271,20 +311,22 @@ export function overlapAddConstants(
     OUT_C: d2.outC,
     BLOCKS_Y: plan.blocksY,
     BLOCKS_X: plan.blocksX,
+    CELLS_Y: fold.cellsY,
+    CELLS_X: fold.cellsX,
+    Q_Y: fold.qY,
+    Q_X: fold.qX,
     STEP_H: fold.stepH,
     STEP_W: fold.stepW,
-    REGION_H: fold.regionH,
-    REGION_W: fold.regionW,
     PAD_TOP: d2.padTop,
     PAD_LEFT: d2.padLeft,
-    REGION_FLOATS: fold.regionFloats,
+    SLOT_VEC4S: fold.slotFloats / 4,
     ACTIVATION: activationCode(act),
   };
 }
 
-/** Workgroups of one overlap-add dispatch: an invocation per output value. */
-export function overlapAddGroups(d2: ConvTransposeDims): number {
-  return Math.max(1, Math.ceil((d2.batch * d2.outH * d2.outW * d2.outC) / WORKGROUP_SIZE));
+/** Workgroups of one overlap-add dispatch: an invocation per cell. */
+export function overlapAddGroups(d2: ConvTransposeDims, fold: FoldPlan): number {
+  return Math.max(1, Math.ceil((d2.batch * fold.cellsY * fold.cellsX) / WORKGROUP_SIZE));
 }
 
 /**
@@ -434,13 +476,33 @@ export function bakeConvTranspose(
     }
   }
   if (next) {
-    // The region's partial sums, zero-padded to whole vec4s, at the block's index n.
+    // The region's partial sums, a slot per cell it spans (layout: FoldPlan).
     const f = next.fold;
     const n = f.regionH * f.regionW * f.outC;
     sums.unshift(...Array.from({ length: n }, (_, i) => `  var r_${i} = 0.0;`));
-    for (let v = 0; v < f.regionFloats / 4; v++) {
-      const r = [0, 1, 2, 3].map((j) => (4 * v + j < n ? `r_${4 * v + j}` : "0.0"));
-      stores.push(`  out[n * ${f.regionFloats / 4}u + ${v}u] = vec4f(${r.join(", ")});`);
+    const slots = f.qY * f.qX;
+    for (let qy = 0; qy < f.qY; qy++) {
+      for (let qx = 0; qx < f.qX; qx++) {
+        const cell = `(b * ${f.cellsY}u + by + ${qy}u) * ${f.cellsX}u + bx + ${qx}u`;
+        const vals: string[] = [];
+        for (let ly = 0; ly < f.stepH; ly++) {
+          for (let lx = 0; lx < f.stepW; lx++) {
+            for (let co = 0; co < f.outC; co++) {
+              const ry = qy * f.stepH + ly, rx = qx * f.stepW + lx;
+              const inRegion = ry < f.regionH && rx < f.regionW;
+              vals.push(inRegion ? `r_${(ry * f.regionW + rx) * f.outC + co}` : "0.0");
+            }
+          }
+        }
+        while (vals.length < f.slotFloats) vals.push("0.0");
+        const slot = `(${cell}) * ${slots}u + ${qy * f.qX + qx}u`;
+        for (let v = 0; v < f.slotFloats / 4; v++) {
+          stores.push(
+            `  out[(${slot}) * ${f.slotFloats / 4}u + ${v}u] = ` +
+              `vec4f(${vals.slice(4 * v, 4 * v + 4).join(", ")});`,
+          );
+        }
+      }
     }
   }
   const parts: Record<string, string[]> = {

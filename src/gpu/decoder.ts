@@ -44,6 +44,7 @@ import {
   bakedGroups,
   bakedTemplate,
   createBakedPipeline,
+  foldFloatsPerFrame,
   type FoldPlan,
   overlapAddConstants,
   overlapAddGroups,
@@ -175,7 +176,7 @@ function foldsFor(
     const baked = planBaked(d1)!;
     const plan = planFold(d1, baked, convTransposeDims(next, 1));
     // The partial sums go to the activation buffers, sized for the largest layer output.
-    const partFloats = baked.blocksY * baked.blocksX * (plan?.regionFloats ?? 0);
+    const partFloats = plan ? foldFloatsPerFrame(plan) : 0;
     if (plan && partFloats <= Math.max(...w.planned.map((q) => size(q.outShape)))) {
       folds.set(p.index, { next, plan });
     }
@@ -427,7 +428,7 @@ export class GpuDecoder {
             bindGroup: bindBuffers(device, add, [u2, src, b2, dst]),
             uniform: u2,
             params: (batch) => packOverlapAddParams(d2(batch)),
-            groups: (batch) => overlapAddGroups(d2(batch)),
+            groups: (batch) => overlapAddGroups(d2(batch), fold.plan),
           });
           swap();
         }
