@@ -27,18 +27,20 @@ export interface Impl {
 }
 
 /**
- * GPU ms of one pass (or of one step of a pass): the median of three differences of a 4-pass and
- * a 1-pass submit, over 3 passes, so the fixed cost of a submit and readback cancels out.
+ * GPU ms of one pass (or of one step of a pass): the median of five 4-pass submits less the median
+ * of five 1-pass submits, over 3 passes, so the fixed cost of a submit and readback cancels out.
+ * Medians taken apart (rather than the median of paired differences) keep one slow submit, on this
+ * shared machine, from setting the figure.
  */
 export async function passMs(decoder: GpuDecoder, batch: number, only?: number): Promise<number> {
-  const d: number[] = [];
+  const ones: number[] = [], fours: number[] = [];
   await decoder.timeDispatches(batch, 1, only);
-  for (let r = 0; r < 3; r++) {
-    const one = await decoder.timeDispatches(batch, 1, only);
-    const four = await decoder.timeDispatches(batch, 4, only);
-    d.push(Math.max(four - one, 1e-3) / 3);
+  for (let r = 0; r < 5; r++) {
+    ones.push(await decoder.timeDispatches(batch, 1, only));
+    fours.push(await decoder.timeDispatches(batch, 4, only));
   }
-  return d.sort((a, b) => a - b)[1];
+  const median = (v: number[]) => v.sort((a, b) => a - b)[Math.floor(v.length / 2)];
+  return Math.max(median(fours) - median(ones), 1e-3) / 3;
 }
 
 /**
