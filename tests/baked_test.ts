@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type Activation, convTransposeLength } from "../src/architecture.ts";
+import type { Activation } from "../src/architecture.ts";
 import { type ConvTransposeDims, convTransposeForward } from "../src/reference.ts";
 import {
   bakeConvTranspose,
@@ -18,40 +18,9 @@ import {
   planBaked,
   planFold,
 } from "../src/gpu/baked.ts";
-import { findAdapter, openDevice } from "../src/gpu/device.ts";
-import { assertClose, randomArray } from "./fixtures.ts";
-import { runKernel } from "./gpu_helpers.ts";
-
-const adapter = await findAdapter();
-
-function dims(
-  inH: number,
-  inW: number,
-  inC: number,
-  outC: number,
-  k: [number, number],
-  s: [number, number],
-  padding: "same" | "valid",
-  batch = 2,
-): ConvTransposeDims {
-  const [outH, padTop] = convTransposeLength(inH, k[0], s[0], padding);
-  const [outW, padLeft] = convTransposeLength(inW, k[1], s[1], padding);
-  return {
-    batch,
-    inH,
-    inW,
-    inC,
-    outH,
-    outW,
-    outC,
-    kH: k[0],
-    kW: k[1],
-    strideH: s[0],
-    strideW: s[1],
-    padTop,
-    padLeft,
-  };
-}
+import { openDevice } from "../src/gpu/device.ts";
+import { assertClose, convDims as dims, randomArray } from "./fixtures.ts";
+import { adapter, runKernel } from "./gpu_helpers.ts";
 
 Deno.test("f32Literal() writes the shortest decimal that reads back as the same float32", () => {
   const next = (() => {

@@ -13,7 +13,7 @@ import {
   planRows,
   ROWS_WEIGHT_VEC4S,
 } from "../src/gpu/kernels.ts";
-import { assertClose, randomArray } from "./fixtures.ts";
+import { assertClose, convDims, randomArray } from "./fixtures.ts";
 import { adapter, openTestGpu, runKernel } from "./gpu_helpers.ts";
 
 /**
@@ -69,49 +69,14 @@ function cases(inC = 3, outCs = [2]): { d: ConvTransposeDims; seed: number }[] {
   for (const s of [1, 2]) {
     for (const k of [2, 3, 4, 5]) {
       for (const padding of ["same", "valid"] as const) {
-        const inH = 5, inW = 11, batch = 2, outC = outCs[seed % outCs.length];
-        const [outH, padTop] = convTransposeLength(inH, k, s, padding);
-        const [outW, padLeft] = convTransposeLength(inW, k, s, padding);
-        out.push({
-          d: {
-            batch,
-            inH,
-            inW,
-            inC,
-            outH,
-            outW,
-            outC,
-            kH: k,
-            kW: k,
-            strideH: s,
-            strideW: s,
-            padTop,
-            padLeft,
-          },
-          seed: seed++,
-        });
+        const outC = outCs[seed % outCs.length];
+        out.push({ d: convDims(5, 11, inC, outC, [k, k], [s, s], padding), seed: seed++ });
       }
     }
   }
   // Non-square kernel and mixed strides.
-  const [outH, padTop] = convTransposeLength(6, 3, 2, "same");
-  const [outW, padLeft] = convTransposeLength(7, 4, 1, "same");
   out.push({
-    d: {
-      batch: 3,
-      inH: 6,
-      inW: 7,
-      inC: inC === 3 ? 5 : inC,
-      outH,
-      outW,
-      outC: 4,
-      kH: 3,
-      kW: 4,
-      strideH: 2,
-      strideW: 1,
-      padTop,
-      padLeft,
-    },
+    d: convDims(6, 7, inC === 3 ? 5 : inC, 4, [3, 4], [2, 1], "same", 3),
     seed: seed++,
   });
   return out;
@@ -315,23 +280,7 @@ Deno.test({
     // Phase rows of 14 or more take ROWS = 1: a 3-row, 16- or 31-column input, kernel 4, stride 2.
     const wide = [16, 31].flatMap((inW, i) =>
       (["same", "valid"] as const).map((padding, j) => {
-        const [outH, padTop] = convTransposeLength(3, 4, 2, padding);
-        const [outW, padLeft] = convTransposeLength(inW, 4, 2, padding);
-        const d: ConvTransposeDims = {
-          batch: 2,
-          inH: 3,
-          inW,
-          inC: 8,
-          outH,
-          outW,
-          outC: [16, 20][j],
-          kH: 4,
-          kW: 4,
-          strideH: 2,
-          strideW: 2,
-          padTop,
-          padLeft,
-        };
+        const d = convDims(3, inW, 8, [16, 20][j], [4, 4], [2, 2], padding);
         return { d, seed: 300 + 2 * i + j };
       })
     );
@@ -359,26 +308,9 @@ Deno.test({
     let seed = 400;
     for (const [inH, inW, strideH] of [[3, 7, 2], [4, 16, 2], [5, 9, 1], [2, 20, 2]]) {
       for (const padding of ["same", "valid"] as const) {
-        const [outH, padTop] = convTransposeLength(inH, 3, strideH, padding);
-        const [outW, padLeft] = convTransposeLength(inW, 3, 2, padding);
-        extra.push({
-          d: {
-            batch: 3,
-            inH,
-            inW,
-            inC: 8,
-            outH,
-            outW,
-            outC: [16, 24, 32, 12][seed % 4],
-            kH: 3,
-            kW: 3,
-            strideH,
-            strideW: 2,
-            padTop,
-            padLeft,
-          },
-          seed: seed++,
-        });
+        const outC = [16, 24, 32, 12][seed % 4];
+        const d = convDims(inH, inW, 8, outC, [3, 3], [strideH, 2], padding, 3);
+        extra.push({ d, seed: seed++ });
       }
     }
     const checked = await checkChosenKernel("pairs", [...cases(8, [8, 16, 20, 40]), ...extra]);
@@ -395,23 +327,7 @@ Deno.test({
   fn: async () => {
     // Also a 3×2 kernel and an image of 9 rows: two passes of 4 rows and a partial one.
     const tall = (["same", "valid"] as const).map((padding, i) => {
-      const [outH, padTop] = convTransposeLength(9, 3, 1, padding);
-      const [outW, padLeft] = convTransposeLength(10, 2, 1, padding);
-      const d: ConvTransposeDims = {
-        batch: 2,
-        inH: 9,
-        inW: 10,
-        inC: 8,
-        outH,
-        outW,
-        outC: 1 + i,
-        kH: 3,
-        kW: 2,
-        strideH: 1,
-        strideW: 1,
-        padTop,
-        padLeft,
-      };
+      const d = convDims(9, 10, 8, 1 + i, [3, 2], [1, 1], padding);
       return { d, seed: 500 + i };
     });
     const checked = await checkChosenKernel("narrow", [

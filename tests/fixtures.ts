@@ -5,7 +5,8 @@
  */
 
 import type { Architecture } from "../src/architecture.ts";
-import { parameterShapes, planLayers, size } from "../src/architecture.ts";
+import { convTransposeLength, parameterShapes, planLayers, size } from "../src/architecture.ts";
+import type { ConvTransposeDims } from "../src/reference.ts";
 import { decoderArch } from "../src/decoder_arch.ts";
 import { mulberry32 } from "../src/rng.ts";
 import type { Tensor } from "../src/safetensors.ts";
@@ -16,6 +17,39 @@ import { type DecoderWeights, decodeWeights, encodeWeights } from "../src/weight
  * widths), so that tests do not depend on the shipped sizes.
  */
 export const SMALL_ARCH: Architecture = decoderArch(16, 64);
+
+/**
+ * The sizes of a transposed convolution as tfjs computes them: output size and padding from the
+ * input, kernel (kH, kW), strides (sH, sW) and padding mode.
+ */
+export function convDims(
+  inH: number,
+  inW: number,
+  inC: number,
+  outC: number,
+  k: [number, number],
+  s: [number, number],
+  padding: "same" | "valid",
+  batch = 2,
+): ConvTransposeDims {
+  const [outH, padTop] = convTransposeLength(inH, k[0], s[0], padding);
+  const [outW, padLeft] = convTransposeLength(inW, k[1], s[1], padding);
+  return {
+    batch,
+    inH,
+    inW,
+    inC,
+    outH,
+    outW,
+    outC,
+    kH: k[0],
+    kW: k[1],
+    strideH: s[0],
+    strideW: s[1],
+    padTop,
+    padLeft,
+  };
+}
 
 /** Uniform floats in [lo, hi) from a seeded generator. */
 export function randomArray(n: number, seed: number, lo = -1, hi = 1): Float32Array<ArrayBuffer> {
