@@ -6,7 +6,7 @@
  * @module
  */
 
-import { size } from "../architecture.ts";
+import { type Activation, size } from "../architecture.ts";
 import { CountdownError } from "../errors.ts";
 import {
   activationCode,
@@ -155,6 +155,8 @@ function neededKernels(
 interface Fold {
   next: DecoderWeights["planned"][number];
   plan: FoldPlan;
+  /** The folded layer's activation, applied by the overlap-add. */
+  activation: Activation;
 }
 
 /** The folds a decoder makes, by the baked layer's planned index. */
@@ -176,9 +178,8 @@ function foldsFor(
     const baked = planBaked(d1)!;
     const plan = planFold(d1, baked, convTransposeDims(next, 1));
     // The partial sums go to the activation buffers, sized for the largest layer output.
-    const partFloats = plan ? foldFloatsPerFrame(plan) : 0;
-    if (plan && partFloats <= Math.max(...w.planned.map((q) => size(q.outShape)))) {
-      folds.set(p.index, { next, plan });
+    if (plan && foldFloatsPerFrame(plan) <= Math.max(...w.planned.map((q) => size(q.outShape)))) {
+      folds.set(p.index, { next, plan, activation: next.layer.activation });
     }
   }
   return folds;
@@ -407,8 +408,6 @@ export class GpuDecoder {
         });
         swap();
         if (fold) {
-          const l2 = fold.next.layer;
-          if (l2.kind !== "conv2dTranspose") throw new Error("unreachable: fold of a non-conv");
           const d2 = (batch: number) => convTransposeDims(fold.next, batch);
           const u2 = uniform(`layers.${fold.next.index}.params`);
           const b2 = upload(
@@ -420,7 +419,7 @@ export class GpuDecoder {
             device,
             await overlapAddSource(),
             addLabel,
-            overlapAddConstants(d2(1), plan, fold.plan, l2.activation),
+            overlapAddConstants(d2(1), plan, fold.plan, fold.activation),
           );
           steps.push({
             name: addLabel,
