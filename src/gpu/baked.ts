@@ -13,8 +13,9 @@ import { activate, activationCode, type ConvTransposeDims } from "../reference.t
 import { WORKGROUP_SIZE } from "./kernels.ts";
 
 /**
- * The most unrolled statements one baked shader may hold. The shipped decoder's largest layer
- * has 2,304; the bound keeps shader compilation (synchronous in Deno) within a second or so.
+ * The most unrolled statements one baked layer may hold. The shipped
+ * decoder's largest layer has 576; the bound keeps shader compilation (synchronous in Deno)
+ * within a second or so.
  */
 export const MAX_BAKED_STATEMENTS = 6144;
 
@@ -30,6 +31,11 @@ export interface BakedPlan {
   vec4Out: boolean;
   /** Unrolled multiply-add statements in the shader. */
   statements: number;
+  /**
+   * Whether an invocation walks a row of blocks left to right (version 7), keeping the input
+   * columns the next block shares with this one, or takes one block (version 6 and before).
+   */
+  walk: boolean;
 }
 
 /** One kernel tap of one output pixel of a block: kernel (ky, kx) reads input offset (dy, dx). */
@@ -60,16 +66,23 @@ function pixelTaps(d: ConvTransposeDims, ly: number, lx: number): Tap[] {
   return taps;
 }
 
+/** Choices {@link planBaked} makes that a caller (the benchmark's history, tests) may set. */
+export interface BakedOptions {
+  /** Walk a row of blocks an invocation (default true). */
+  walk?: boolean;
+}
+
 /**
  * Plans the baked kernel for a layer, or returns null where it does not apply (input channels
  * not in fours, or more unrolled statements than {@link MAX_BAKED_STATEMENTS}). At stride 2 an
- * invocation takes one phase block (2×2 output pixels, all four phases from one 2×2 input window);
- * at stride 1, where a lone pixel would load its 3×3 window for one output, 4×4 pixels.
+ * invocation's block is one phase block (2×2 output pixels, all four phases from one 2×2 input
+ * window); at stride 1, where a lone pixel would load its 3×3 window for one output, 4×4 pixels.
  *
  * @param d The layer's sizes.
+ * @param options See {@link BakedOptions}.
  * @returns The plan, or null.
  */
-export function planBaked(d: ConvTransposeDims): BakedPlan | null {
+export function planBaked(d: ConvTransposeDims, options: BakedOptions = {}): BakedPlan | null {
   if (d.inC % 4 !== 0) return null;
   const blockY = d.strideH === 1 ? 4 : 1;
   const blockX = d.strideW === 1 ? 4 : 1;
@@ -87,12 +100,14 @@ export function planBaked(d: ConvTransposeDims): BakedPlan | null {
     blocksX: Math.ceil(d.outW / (blockX * d.strideW)),
     vec4Out,
     statements,
+    walk: options.walk ?? true,
   };
 }
 
-/** Workgroups of one baked dispatch: an invocation per block. */
+/** Workgroups of one baked dispatch: an invocation per row of blocks (walk) or per block. */
 export function bakedGroups(d: ConvTransposeDims, plan: BakedPlan): number {
-  return Math.max(1, Math.ceil((d.batch * plan.blocksY * plan.blocksX) / WORKGROUP_SIZE));
+  const perFrame = plan.walk ? plan.blocksY : plan.blocksY * plan.blocksX;
+  return Math.max(1, Math.ceil((d.batch * perFrame) / WORKGROUP_SIZE));
 }
 
 /** Mirrors `Params` in shaders/conv_transpose_baked.wgsl. */
@@ -198,7 +213,7 @@ export function planFold(
   };
 }
 
-/** Where region float (ry, rx, co) of block (b, by, bx) goes in the partial sums, or -1. */
+/** Where region float (ry, rx, co) of block (b, by, bx) goes in the partial sums. */
 function slotIndex(fold: FoldPlan, b: number, by: number, bx: number, ry: number, rx: number) {
   const qy = Math.floor(ry / fold.stepH), qx = Math.floor(rx / fold.stepW);
   const cell = (b * fold.cellsY + by + qy) * fold.cellsX + bx + qx;
@@ -364,7 +379,9 @@ const xName = (dy: number, dx: number, c4: number) => `x_${tag(dy)}_${tag(dx)}_$
 
 /**
  * Writes one layer's baked shader from the template: the input loads its block needs, one
- * unrolled sum per output pixel and channel (vec4) with the weights as literals, the stores.
+ * unrolled sum per output pixel and channel (vec4) with the weights as literals, the stores. Walking (plan.walk), an invocation runs this for each block of a row in a loop, and
+ * loads only the input columns the block before did not: the others move over (for a stride-2
+ * layer, half its loads).
  *
  * @param template The text of shaders/conv_transpose_baked.wgsl.
  * @param kernel tfjs layout (kH, kW, outC, inC).
@@ -372,6 +389,7 @@ const xName = (dy: number, dx: number, c4: number) => `x_${tag(dy)}_${tag(dx)}_$
  * @param d The layer's sizes (the batch is not used: it stays a uniform).
  * @param act The layer's activation.
  * @param plan From {@link planBaked}.
+ * @param next The folded layer, if any: its kernel, sizes and {@link FoldPlan}.
  * @returns WGSL source.
  * @throws {RangeError} When the template lacks a `//@bake` line or a weight is not finite.
  */
@@ -397,18 +415,21 @@ export function bakeConvTranspose(
       for (const t of taps) offsets.set(`${t.dy},${t.dx}`, [t.dy, t.dx]);
     }
   }
-  const origin = [
-    `  let oy0 = u32(iy0) * ${d.strideH}u;`,
-    `  let ox0 = u32(ix0) * ${d.strideW}u;`,
-  ];
-  const loads: string[] = [];
-  for (const [dy, dx] of offsets.values()) {
-    for (let c4 = 0; c4 < c4s; c4++) {
-      loads.push(
-        `  let ${xName(dy, dx, c4)} = load_x(b, iy0 + (${dy}), ix0 + (${dx}), ${c4}u);`,
-      );
-    }
-  }
+  // Walking, the offsets the next block to the right also reads are carried over to it.
+  const carried = plan.walk
+    ? [...offsets.values()]
+      .filter(([dy, dx]) => offsets.has(`${dy},${dx + plan.blockX}`))
+      .sort((a, b) => a[1] - b[1])
+    : [];
+  const isCarried = new Set(carried.map(([dy, dx]) => `${dy},${dx}`));
+  const fresh = [...offsets.values()].filter(([dy, dx]) => !isCarried.has(`${dy},${dx}`));
+  const loads = (list: [number, number][], decl: string, ix: string) =>
+    list.flatMap(([dy, dx]) =>
+      Array.from(
+        { length: c4s },
+        (_, c4) => `  ${decl} ${xName(dy, dx, c4)} = load_x(b, iy0 + (${dy}), ${ix}(${dx}), ${c4}u);`,
+      )
+    );
   const sums: string[] = [];
   const stores: string[] = [];
   for (const { ly, lx, taps } of pixels) {
@@ -418,17 +439,21 @@ export function bakeConvTranspose(
       for (let cv = 0; cv < d.outC / 4; cv++) {
         const a = `a_${ly}_${lx}_${cv}`;
         const b4 = [0, 1, 2, 3].map((j) => f32Literal(bias[4 * cv + j])).join(", ");
-        sums.push(`  var ${a} = vec4f(${b4});`);
+        // Four partial sums, one per input channel of a vec4 (column k of each 4×4 product), so
+        // that 16 FMA chains are in flight; explicit fma(), as llvmpipe does not fuse a
+        // product and a sum: each would be a multiply and an add.
+        for (let k = 0; k < 4; k++) sums.push(`  var ${a}_${k} = vec4f(0.0);`);
         for (const t of taps) {
           for (let c4 = 0; c4 < c4s; c4++) {
-            // Column k: input channel 4·c4 + k into output channels 4·cv…+3.
-            const m: string[] = [];
             for (let k = 0; k < 4; k++) {
-              for (let j = 0; j < 4; j++) m.push(f32Literal(w(t.ky, t.kx, 4 * cv + j, 4 * c4 + k)));
+              // Input channel 4·c4 + k into output channels 4·cv…+3.
+              const col = [0, 1, 2, 3].map((j) => f32Literal(w(t.ky, t.kx, 4 * cv + j, 4 * c4 + k)));
+              const xk = `${xName(t.dy, t.dx, c4)}.${"xyzw"[k]}`;
+              sums.push(`  ${a}_${k} = fma(vec4f(${col.join(", ")}), vec4f(${xk}), ${a}_${k});`);
             }
-            sums.push(`  ${a} += mat4x4f(${m.join(", ")}) * ${xName(t.dy, t.dx, c4)};`);
           }
         }
+        sums.push(`  let ${a} = vec4f(${b4}) + (${a}_0 + ${a}_1) + (${a}_2 + ${a}_3);`);
         if (next) {
           // This pixel's channels 4·cv…+3 times the next layer's taps, into its region.
           const h = `h_${ly}_${lx}_${cv}`;
@@ -505,12 +530,45 @@ export function bakeConvTranspose(
       }
     }
   }
+  const body = plan.walk
+    ? [
+      `  if (n >= p.batch * p.blocks_y) { return; }`,
+      `  let by = n % p.blocks_y;`,
+      `  let b = n / p.blocks_y;`,
+      `  let iy0 = i32(by * p.block_h);`,
+      `  let oy0 = u32(iy0) * ${d.strideH}u;`,
+      ...loads(carried, "var", ""),
+      `  for (var bx = 0u; bx < p.blocks_x; bx += 1u) {`,
+      `  let ix0 = i32(bx * p.block_w);`,
+      `  let ox0 = u32(ix0) * ${d.strideW}u;`,
+      ...loads(fresh, "let", "ix0 + "),
+      ...sums,
+      ...stores,
+      // Ascending dx: each carried value is read before it is itself replaced.
+      ...carried.flatMap(([dy, dx]) =>
+        Array.from(
+          { length: c4s },
+          (_, c4) => `  ${xName(dy, dx, c4)} = ${xName(dy, dx + plan.blockX, c4)};`,
+        )
+      ),
+      `  }`,
+    ]
+    : [
+      `  if (n >= p.batch * p.blocks_y * p.blocks_x) { return; }`,
+      `  let bx = n % p.blocks_x;`,
+      `  let by = (n / p.blocks_x) % p.blocks_y;`,
+      `  let b = n / (p.blocks_x * p.blocks_y);`,
+      `  let iy0 = i32(by * p.block_h);`,
+      `  let ix0 = i32(bx * p.block_w);`,
+      `  let oy0 = u32(iy0) * ${d.strideH}u;`,
+      `  let ox0 = u32(ix0) * ${d.strideW}u;`,
+      ...loads(fresh, "let", "ix0 + "),
+      ...sums,
+      ...stores,
+    ];
   const parts: Record<string, string[]> = {
     "out-type": [`alias Out = ${plan.vec4Out ? "vec4f" : "f32"};`],
-    origin,
-    loads,
-    sums,
-    stores,
+    body,
   };
   let code = template;
   for (const [name, lines] of Object.entries(parts)) {

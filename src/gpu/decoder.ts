@@ -41,6 +41,7 @@ import {
 } from "./kernels.ts";
 import {
   bakeConvTranspose,
+  type BakedOptions,
   bakedGroups,
   bakedTemplate,
   createBakedPipeline,
@@ -165,6 +166,7 @@ function foldsFor(
   family: KernelFamily,
   bake: boolean,
   forced: Record<number, LayerKernel>,
+  bakedOptions: BakedOptions,
 ): Map<number, Fold> {
   const folds = new Map<number, Fold>();
   const convs = w.planned.filter((p) => p.layer.kind !== "reshape");
@@ -175,7 +177,7 @@ function foldsFor(
     if (next.layer.kind !== "conv2dTranspose") continue;
     if (kernelFor(p, family, bake) !== BAKED) continue;
     const d1 = convTransposeDims(p, 1);
-    const baked = planBaked(d1)!;
+    const baked = planBaked(d1, bakedOptions)!;
     const plan = planFold(d1, baked, convTransposeDims(next, 1));
     // The partial sums go to the activation buffers, sized for the largest layer output.
     if (plan && foldFloatsPerFrame(plan) <= Math.max(...w.planned.map((q) => size(q.outShape)))) {
@@ -220,6 +222,11 @@ export interface GpuDecoderOptions {
    * where it applies and neither layer's kernel is forced. Default: true.
    */
   fold?: boolean;
+  /**
+   * How baked layers run (src/gpu/baked.ts, `planBaked`). Default: an invocation walks a row of
+   * blocks; the benchmark's history runs one block an invocation.
+   */
+  baked?: BakedOptions;
   /** The kernels to use (default `fastest`); the benchmark also times the earlier ones. */
   kernels?: KernelFamily;
   /**
@@ -296,7 +303,7 @@ export class GpuDecoder {
       (options.bake ?? (options.maxChunkFrames ?? Infinity) >= BAKE_MIN_FRAMES);
     const folds = options.fold === false
       ? new Map<number, Fold>()
-      : foldsFor(w, family, bake, forced);
+      : foldsFor(w, family, bake, forced, options.baked ?? {});
     const folded = new Set([...folds.values()].map((f) => f.next.index));
     const kernels = neededKernels(w, imsize, family, bake, forced, folded);
     const pipelines: Pipelines = await createPipelines(device, kernels);
@@ -377,7 +384,7 @@ export class GpuDecoder {
       const name = kernelFor(p, family, bake, forced[p.index])!;
       if (name === BAKED) {
         const d1 = convTransposeDims(p, 1);
-        const plan = planBaked(d1)!;
+        const plan = planBaked(d1, options.baked)!;
         const fold = folds.get(p.index);
         const next = fold && {
           kernel: w.params.get(`layers.${fold.next.index}.kernel`)!.data,
