@@ -23,12 +23,14 @@
 // a region of vec4s a block); overlap_add.wgsl sums them. The next layer's input is never stored
 // nor loaded.
 //
-// Version 7: groups and walking. One body of all a layer's outputs is 9,216 FMAs (the 7×7×32 →
-// 14×14×32 layer), ~90 KiB of machine code, far over the core's 32 KiB instruction cache; llvmpipe
-// runs it once per 8 lanes and each run streams the code again, at a third of the FMA rate. So
-// the output channels are split into groups, a shader each, whose bodies fit. A group alone would
-// load the whole input window again; so an invocation walks a row of blocks, and keeps the input
-// columns the next block shares (half of them at stride 2), which pays for the groups' loads.
+// Version 7: walking. Each weight is an operand in the code, and llvmpipe runs the whole body
+// once per 8 lanes: on x86 a literal costs an address load (movabs), a multiply with the constant
+// broadcast from memory and an add, three instructions a FMA. An invocation now walks all blocks
+// of a frame in a loop, row by row, so the weights are the same on every trip: LLVM computes each broadcast once
+// per invocation, keeps it on the stack, and the loop takes it from there (a multiply with a stack
+// operand and an add: two instructions). The input columns a block shares with the next one move
+// over instead of being loaded again (at stride 2, half of them). The sums run as fma() into four
+// partial sums per output vec4 (one per input channel of a vec4), so that 16 chains are in flight.
 
 struct Params {
   batch: u32,
@@ -67,8 +69,8 @@ fn out_at(b: u32, oy: u32, ox: u32) -> u32 {
   return (b * p.out_h + oy) * p.out_w + ox;
 }
 
-// Invocation n (over a 2-D grid of workgroups) → a row of blocks `by` of frame b, walked left to
-// right (version 7), or one block (by, bx) (version 6 and before). A block's input origin is
+// Invocation n (over a 2-D grid of workgroups) → frame b, its blocks walked row by row, left to
+// right (version 7), or one block (by, bx) of a frame (version 6 and before). A block's input origin is
 // (iy0, ix0) = (by·blockY, bx·blockX) and its output origin (oy0, ox0) is that times the stride;
 // the baked statements address everything relative to these.
 @compute @workgroup_size(WG)

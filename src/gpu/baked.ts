@@ -32,8 +32,9 @@ export interface BakedPlan {
   /** Unrolled multiply-add statements in the shader. */
   statements: number;
   /**
-   * Whether an invocation walks a row of blocks left to right (version 7), keeping the input
-   * columns the next block shares with this one, or takes one block (version 6 and before).
+   * Whether an invocation walks all blocks of a frame, row by row, left to right (version 7),
+   * keeping the input columns the next block shares with this one, or takes one block (version 6
+   * and before).
    */
   walk: boolean;
 }
@@ -68,7 +69,7 @@ function pixelTaps(d: ConvTransposeDims, ly: number, lx: number): Tap[] {
 
 /** Choices {@link planBaked} makes that a caller (the benchmark's history, tests) may set. */
 export interface BakedOptions {
-  /** Walk a row of blocks an invocation (default true). */
+  /** Walk all blocks of a frame an invocation (default true). */
   walk?: boolean;
 }
 
@@ -104,9 +105,9 @@ export function planBaked(d: ConvTransposeDims, options: BakedOptions = {}): Bak
   };
 }
 
-/** Workgroups of one baked dispatch: an invocation per row of blocks (walk) or per block. */
+/** Workgroups of one baked dispatch: an invocation per frame (walk) or per block. */
 export function bakedGroups(d: ConvTransposeDims, plan: BakedPlan): number {
-  const perFrame = plan.walk ? plan.blocksY : plan.blocksY * plan.blocksX;
+  const perFrame = plan.walk ? 1 : plan.blocksY * plan.blocksX;
   return Math.max(1, Math.ceil((d.batch * perFrame) / WORKGROUP_SIZE));
 }
 
@@ -379,9 +380,10 @@ const xName = (dy: number, dx: number, c4: number) => `x_${tag(dy)}_${tag(dx)}_$
 
 /**
  * Writes one layer's baked shader from the template: the input loads its block needs, one
- * unrolled sum per output pixel and channel (vec4) with the weights as literals, the stores. Walking (plan.walk), an invocation runs this for each block of a row in a loop, and
- * loads only the input columns the block before did not: the others move over (for a stride-2
- * layer, half its loads).
+ * unrolled sum per output pixel and channel (vec4) with the weights as literals, the stores.
+ * Walking (plan.walk), an invocation runs this for each block of its frame in a loop, and loads
+ * only the input columns the block before in the row did not: the others move over (for a
+ * stride-2 layer, half its loads).
  *
  * @param template The text of shaders/conv_transpose_baked.wgsl.
  * @param kernel tfjs layout (kH, kW, outC, inC).
@@ -427,7 +429,8 @@ export function bakeConvTranspose(
     list.flatMap(([dy, dx]) =>
       Array.from(
         { length: c4s },
-        (_, c4) => `  ${decl} ${xName(dy, dx, c4)} = load_x(b, iy0 + (${dy}), ${ix}(${dx}), ${c4}u);`,
+        (_, c4) =>
+          `  ${decl} ${xName(dy, dx, c4)} = load_x(b, iy0 + (${dy}), ${ix}(${dx}), ${c4}u);`,
       )
     );
   const sums: string[] = [];
@@ -447,7 +450,9 @@ export function bakeConvTranspose(
           for (let c4 = 0; c4 < c4s; c4++) {
             for (let k = 0; k < 4; k++) {
               // Input channel 4·c4 + k into output channels 4·cv…+3.
-              const col = [0, 1, 2, 3].map((j) => f32Literal(w(t.ky, t.kx, 4 * cv + j, 4 * c4 + k)));
+              const col = [0, 1, 2, 3].map((j) =>
+                f32Literal(w(t.ky, t.kx, 4 * cv + j, 4 * c4 + k))
+              );
               const xk = `${xName(t.dy, t.dx, c4)}.${"xyzw"[k]}`;
               sums.push(`  ${a}_${k} = fma(vec4f(${col.join(", ")}), vec4f(${xk}), ${a}_${k});`);
             }
@@ -532,9 +537,9 @@ export function bakeConvTranspose(
   }
   const body = plan.walk
     ? [
-      `  if (n >= p.batch * p.blocks_y) { return; }`,
-      `  let by = n % p.blocks_y;`,
-      `  let b = n / p.blocks_y;`,
+      `  if (n >= p.batch) { return; }`,
+      `  let b = n;`,
+      `  for (var by = 0u; by < p.blocks_y; by += 1u) {`,
       `  let iy0 = i32(by * p.block_h);`,
       `  let oy0 = u32(iy0) * ${d.strideH}u;`,
       ...loads(carried, "var", ""),
@@ -551,6 +556,7 @@ export function bakeConvTranspose(
           (_, c4) => `  ${xName(dy, dx, c4)} = ${xName(dy, dx + plan.blockX, c4)};`,
         )
       ),
+      `  }`,
       `  }`,
     ]
     : [

@@ -41,8 +41,8 @@ import {
 } from "./kernels.ts";
 import {
   bakeConvTranspose,
-  type BakedOptions,
   bakedGroups,
+  type BakedOptions,
   bakedTemplate,
   createBakedPipeline,
   foldFloatsPerFrame,
@@ -223,8 +223,8 @@ export interface GpuDecoderOptions {
    */
   fold?: boolean;
   /**
-   * How baked layers run (src/gpu/baked.ts, `planBaked`). Default: an invocation walks a row of
-   * blocks; the benchmark's history runs one block an invocation.
+   * How baked layers run (src/gpu/baked.ts, `planBaked`). Default: an invocation walks all blocks
+   * of a frame; the benchmark's history runs one block an invocation.
    */
   baked?: BakedOptions;
   /** The kernels to use (default `fastest`); the benchmark also times the earlier ones. */
