@@ -82,12 +82,13 @@ Deno.test("bakeConvTranspose() fills every //@bake line and names a template wit
 });
 
 /** Layers that exercise every branch of the baker. */
-function bakedCases(): { d: ConvTransposeDims; act: Activation; seed: number }[] {
+function bakedCases(): { d: ConvTransposeDims; act: Activation; seed: number; walk: boolean }[] {
   const acts: Activation[] = ["linear", "relu", "sigmoid", "tanh"];
-  const out: { d: ConvTransposeDims; act: Activation; seed: number }[] = [];
+  const out: { d: ConvTransposeDims; act: Activation; seed: number; walk: boolean }[] = [];
   let seed = 700;
   const push = (d: ConvTransposeDims) => {
-    out.push({ d, act: acts[seed % 4], seed });
+    // A third of the cases one block an invocation (version 6 and before), the rest walking.
+    out.push({ d, act: acts[seed % 4], seed, walk: seed % 3 !== 1 });
     seed++;
   };
   for (const s of [1, 2]) {
@@ -100,7 +101,8 @@ function bakedCases(): { d: ConvTransposeDims; act: Activation; seed: number }[]
   }
   push(dims(6, 7, 4, 4, [3, 4], [2, 1], "same", 3)); // mixed strides, non-square kernel
   push(dims(4, 5, 4, 8, [3, 3], [3, 3], "valid")); // stride 3
-  push(dims(7, 7, 32, 32, [3, 3], [2, 2], "same")); // the shipped decoder's layers
+  push(dims(7, 7, 32, 32, [3, 3], [2, 2], "same", 67)); // the shipped decoder's layers
+  push(dims(7, 7, 32, 32, [3, 3], [2, 2], "same", 67));
   push(dims(14, 14, 32, 16, [3, 3], [2, 2], "same"));
   push(dims(28, 28, 16, 1, [3, 3], [1, 1], "same"));
   return out;
@@ -108,7 +110,7 @@ function bakedCases(): { d: ConvTransposeDims; act: Activation; seed: number }[]
 
 Deno.test({
   name:
-    "conv_transpose_baked.wgsl matches the reference: strides 1–3, kernels 2–5, same and valid, 1–32 output channels, four activations (rel. L2 < 1e-5)",
+    "conv_transpose_baked.wgsl matches the reference: strides 1–3, kernels 2–5, same and valid, 1–32 output channels, four activations, walking or not (rel. L2 < 1e-5)",
   ignore: !adapter,
   sanitizeResources: false,
   sanitizeOps: false,
@@ -117,8 +119,8 @@ Deno.test({
     const template = await bakedTemplate();
     let checked = 0;
     try {
-      for (const { d, act, seed } of bakedCases()) {
-        const plan = planBaked(d);
+      for (const { d, act, seed, walk } of bakedCases()) {
+        const plan = planBaked(d, { walk });
         assert.ok(plan, `k${d.kH} s${d.strideH} inC ${d.inC} outC ${d.outC} is bakeable`);
         const x = randomArray(d.batch * d.inH * d.inW * d.inC, seed);
         const w = randomArray(d.kH * d.kW * d.outC * d.inC, seed + 1000, -0.3, 0.3);
@@ -138,7 +140,7 @@ Deno.test({
           ),
         );
         const where = `k${d.kH}×${d.kW} s${d.strideH}×${d.strideW} pad ${d.padTop},${d.padLeft} ` +
-          `${d.inC}→${d.outC} ${act}`;
+          `${d.inC}→${d.outC} ${act}${walk ? " walking" : ""}`;
         assertClose(got, want, 1e-5, where);
         checked++;
       }
@@ -166,8 +168,8 @@ function foldCases(): { d1: ConvTransposeDims; d2: ConvTransposeDims; act: Activ
     }
   }
   // The shipped decoder's last two layers.
-  const l2 = dims(14, 14, 32, 16, [3, 3], [2, 2], "same");
-  out.push({ d1: l2, d2: dims(28, 28, 16, 1, [3, 3], [1, 1], "same"), act: "sigmoid" });
+  const l2 = dims(14, 14, 32, 16, [3, 3], [2, 2], "same", 67);
+  out.push({ d1: l2, d2: dims(28, 28, 16, 1, [3, 3], [1, 1], "same", 67), act: "sigmoid" });
   return out;
 }
 
@@ -185,13 +187,16 @@ Deno.test("foldPartials() then overlapAdd() equal the folded layer itself (TypeS
   }
 });
 
-Deno.test("planFold() refuses a strided next layer, many output channels, single-float outputs", () => {
+Deno.test("planFold() refuses a strided next layer, many output channels, single-float outputs, a plan that does not walk", () => {
   const d1 = dims(7, 7, 8, 16, [3, 3], [2, 2], "same");
   const plan = planBaked(d1)!;
   assert.equal(planFold(d1, plan, dims(14, 14, 16, 1, [3, 3], [2, 2], "same")), null);
   assert.equal(planFold(d1, plan, dims(14, 14, 16, 8, [3, 3], [1, 1], "same")), null);
   const d3 = dims(7, 7, 8, 3, [3, 3], [2, 2], "same");
   assert.equal(planFold(d3, planBaked(d3)!, dims(14, 14, 3, 1, [3, 3], [1, 1], "same")), null);
+  // Only a walking invocation sums its row's slots.
+  const still = planBaked(d1, { walk: false })!;
+  assert.equal(planFold(d1, still, dims(14, 14, 16, 1, [3, 3], [1, 1], "same")), null);
   const fold = planFold(d1, plan, dims(14, 14, 16, 1, [3, 3], [1, 1], "same"))!;
   assert.deepEqual(
     [fold.regionH, fold.regionW, fold.stepH, fold.stepW, fold.qY, fold.qX, fold.slotFloats],
@@ -244,15 +249,18 @@ Deno.test({
         const want = overlapAdd(wantPart, plan, d2, fold, b2, act);
         // Slots no block writes hold whatever the buffer held before: they must not be read.
         const dirty = wantPart.slice();
-        const slotsPerFrame = fold.cellsY * fold.cellsX * fold.qY * fold.qX;
+        const slotsPerFrame = fold.cellsY * fold.cellsX * fold.qY;
+        let unwritten = 0;
         for (let i = 0; i < d2.batch * slotsPerFrame; i++) {
-          const q = i % (fold.qY * fold.qX), cell = Math.floor(i / (fold.qY * fold.qX));
-          const by = Math.floor(cell / fold.cellsX) % fold.cellsY - Math.floor(q / fold.qX);
-          const bx = (cell % fold.cellsX) - (q % fold.qX);
-          if (by < 0 || by >= plan.blocksY || bx < 0 || bx >= plan.blocksX) {
+          // Slot qy of a cell holds what block row cy − qy gave it.
+          const qy = i % fold.qY, cell = Math.floor(i / fold.qY);
+          const by = Math.floor(cell / fold.cellsX) % fold.cellsY - qy;
+          if (by < 0 || by >= plan.blocksY) {
             dirty.fill(1e30, i * fold.slotFloats, (i + 1) * fold.slotFloats);
+            unwritten++;
           }
         }
+        assert.ok(unwritten > 0 || fold.qY === 1, `${where}: some slots are unwritten`);
         assertClose(overlapAdd(dirty, plan, d2, fold, b2, act), want, 1e-12, `${where} twin skips`);
         const add = await createBakedPipeline(
           gpu.device,

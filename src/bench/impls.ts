@@ -44,10 +44,11 @@ export async function passMs(decoder: GpuDecoder, batch: number, only?: number):
 }
 
 /**
- * The WGSL decoder, float output at the decoder's size: `wgsl` ships (baked kernels, the last
- * layer folded into the one before, as any decoder made for large batches has), the others are
- * history: `wgsl-v5` baked without the fold, `wgsl-v4` the fixed shaders a small run still gets,
- * `wgsl-v2` the blocked ones, `wgsl-v1` the straight ones.
+ * The WGSL decoder, float output at the decoder's size: `wgsl` ships (baked kernels that walk
+ * their frames, the last layer folded into the one before, as any decoder made for large batches
+ * has), the others are history: `wgsl-v5` baked one block an invocation without the fold,
+ * `wgsl-v4` the fixed shaders a small run still gets, `wgsl-v2` the blocked ones, `wgsl-v1` the
+ * straight ones.
  */
 export async function wgslImpl(
   gpu: Gpu,
@@ -63,6 +64,7 @@ export async function wgslImpl(
     kernels: family,
     bake,
     fold,
+    baked: fold ? undefined : { walk: false },
   });
   const names: Record<KernelFamily, string> = {
     fastest: !bake ? "wgsl-v4" : fold ? "wgsl" : "wgsl-v5",

@@ -137,10 +137,12 @@ export function packBakedParams(d: ConvTransposeDims, plan: BakedPlan): Uint32Ar
  *
  * Layout of the partial sums: the next layer's output, padded by (padTop, padLeft), is cut into
  * cells of stepH × stepW pixels, one block's size. A block's region starts on the cell of its own
- * index and spans qY × qX cells; the part that falls in each is a slot of `slotFloats`, stored
- * under the cell with the others that cell receives: (B, cellsY, cellsX, qY·qX, slotFloats), a
- * slot being (stepH, stepW, outC) zero-padded to whole vec4s. So the overlap-add reads, for a
- * cell, qY·qX·slotFloats contiguous floats, as vec4s.
+ * index and spans qY × qX cells. A walking invocation adds up, as it goes along a row of blocks,
+ * what its blocks give each cell of the qY rows of cells they reach, and stores a cell's sum once
+ * no later block of the row reaches it: a slot of `slotFloats` per cell and block row, under the
+ * cell with the others that cell receives: (B, cellsY, cellsX, qY, slotFloats), a slot being
+ * (stepH, stepW, outC) zero-padded to whole vec4s. So the overlap-add reads, for a cell,
+ * qY·slotFloats contiguous floats, as vec4s.
  */
 export interface FoldPlan {
   /** Rows and columns of a block's region in the next layer's output. */
@@ -169,12 +171,13 @@ export const MAX_SLOT_VEC4S = 16;
 
 /** Floats of partial sums a folding layer writes per frame. */
 export function foldFloatsPerFrame(fold: FoldPlan): number {
-  return fold.cellsY * fold.cellsX * fold.qY * fold.qX * fold.slotFloats;
+  return fold.cellsY * fold.cellsX * fold.qY * fold.slotFloats;
 }
 
 /**
  * Plans folding layer `d2` into the baked layer `d1` before it, or returns null where it does not
- * apply: `d2` must have stride 1 and few output channels, and `d1` vec4 outputs.
+ * apply: `d2` must have stride 1 and few output channels, and `d1` vec4 outputs and a walking
+ * plan.
  *
  * @param d1 The baked layer's sizes.
  * @param plan Its baked plan.
@@ -186,7 +189,7 @@ export function planFold(
   plan: BakedPlan,
   d2: ConvTransposeDims,
 ): FoldPlan | null {
-  if (!plan.vec4Out || d2.strideH !== 1 || d2.strideW !== 1) return null;
+  if (!plan.vec4Out || !plan.walk || d2.strideH !== 1 || d2.strideW !== 1) return null;
   if (d2.outC > MAX_FOLD_CHANNELS || d2.inC !== d1.outC) return null;
   if (d2.inH !== d1.outH || d2.inW !== d1.outW) return null;
   const stepH = plan.blockY * d1.strideH;
@@ -214,11 +217,11 @@ export function planFold(
   };
 }
 
-/** Where region float (ry, rx, co) of block (b, by, bx) goes in the partial sums. */
+/** Where region float (ry, rx, co) of block (b, by, bx) is summed in the partial sums. */
 function slotIndex(fold: FoldPlan, b: number, by: number, bx: number, ry: number, rx: number) {
   const qy = Math.floor(ry / fold.stepH), qx = Math.floor(rx / fold.stepW);
   const cell = (b * fold.cellsY + by + qy) * fold.cellsX + bx + qx;
-  const slot = cell * fold.qY * fold.qX + qy * fold.qX + qx;
+  const slot = cell * fold.qY + qy;
   const within = ((ry - qy * fold.stepH) * fold.stepW + rx - qx * fold.stepW) * fold.outC;
   return slot * fold.slotFloats + within;
 }
@@ -270,7 +273,7 @@ export function foldPartials(
 }
 
 /**
- * Sums the slots each cell received from the blocks that exist, adds the bias and activates
+ * Sums the slots each cell received from the block rows that exist, adds the bias and activates
  * (twin of `shaders/overlap_add.wgsl`).
  *
  * @returns (B, outH, outW, outC) of the folded layer `d2`.
@@ -291,15 +294,11 @@ export function overlapAdd(
         const cy = Math.floor(ty / fold.stepH), cx = Math.floor(tx / fold.stepW);
         for (let co = 0; co < d2.outC; co++) {
           let s = bias2[co];
+          // Slot qy holds what block row cy − qy gave the cell, all its blocks together.
           for (let qy = 0; qy < fold.qY; qy++) {
             const by = cy - qy;
             if (by < 0 || by >= plan.blocksY) continue;
-            for (let qx = 0; qx < fold.qX; qx++) {
-              const bx = cx - qx;
-              if (bx < 0 || bx >= plan.blocksX) continue;
-              s +=
-                part[slotIndex(fold, b, by, bx, ty - by * fold.stepH, tx - bx * fold.stepW) + co];
-            }
+            s += part[slotIndex(fold, b, by, cx, ty - by * fold.stepH, tx - cx * fold.stepW) + co];
           }
           out[((b * d2.outH + y) * d2.outW + x) * d2.outC + co] = activate(s, act);
         }
@@ -326,11 +325,9 @@ export function overlapAddConstants(
     OUT_W: d2.outW,
     OUT_C: d2.outC,
     BLOCKS_Y: plan.blocksY,
-    BLOCKS_X: plan.blocksX,
     CELLS_Y: fold.cellsY,
     CELLS_X: fold.cellsX,
     Q_Y: fold.qY,
-    Q_X: fold.qX,
     STEP_H: fold.stepH,
     STEP_W: fold.stepW,
     PAD_TOP: d2.padTop,
@@ -377,6 +374,7 @@ function activationWgsl(act: Activation, v: string): string {
 }
 const tag = (v: number) => (v < 0 ? `m${-v}` : `${v}`);
 const xName = (dy: number, dx: number, c4: number) => `x_${tag(dy)}_${tag(dx)}_${c4}`;
+const rName = (ry: number, rx: number, co: number) => `r_${ry}_${rx}_${co}`;
 
 /**
  * Writes one layer's baked shader from the template: the input loads its block needs, one
@@ -404,7 +402,9 @@ export function bakeConvTranspose(
   plan: BakedPlan,
   next?: { kernel: Float32Array; d: ConvTransposeDims; fold: FoldPlan },
 ): string {
-  if (next && !plan.vec4Out) throw new RangeError("Only a layer with vec4 outputs can fold");
+  if (next && !(plan.vec4Out && plan.walk)) {
+    throw new RangeError("Only a walking layer with vec4 outputs can fold");
+  }
   const w = (ky: number, kx: number, co: number, ci: number) =>
     kernel[((ky * d.kW + kx) * d.outC + co) * d.inC + ci];
   const c4s = d.inC / 4;
@@ -470,10 +470,11 @@ export function bakeConvTranspose(
           for (let ky = 0; ky < d2.kH; ky++) {
             for (let kx = 0; kx < d2.kW; kx++) {
               for (let co = 0; co < d2.outC; co++) {
-                const ri = ((ly + ky) * f.regionW + lx + kx) * f.outC + co;
                 const base = ((ky * d2.kW + kx) * d2.outC + co) * d2.inC + 4 * cv;
                 const ws = [0, 1, 2, 3].map((j) => f32Literal(next.kernel[base + j]));
-                sums.push(`  r_${ri} += dot(${h}, vec4f(${ws.join(", ")}));`);
+                sums.push(
+                  `  ${rName(ly + ky, lx + kx, co)} += dot(${h}, vec4f(${ws.join(", ")}));`,
+                );
               }
             }
           }
@@ -505,34 +506,55 @@ export function bakeConvTranspose(
       );
     }
   }
+  // The fold's sums along the row (layout: FoldPlan): qY·stepH rows by qX·stepW columns of a
+  // block's cells, held from block to block; each block stores the left column of cells, which no
+  // later block reaches, and moves the others left by a cell.
+  const rowStart: string[] = [];
+  const rowEnd: string[] = [];
   if (next) {
-    // The region's partial sums, a slot per cell it spans (layout: FoldPlan).
     const f = next.fold;
-    const n = f.regionH * f.regionW * f.outC;
-    sums.unshift(...Array.from({ length: n }, (_, i) => `  var r_${i} = 0.0;`));
-    const slots = f.qY * f.qX;
-    for (let qy = 0; qy < f.qY; qy++) {
-      for (let qx = 0; qx < f.qX; qx++) {
-        const cell = `(b * ${f.cellsY}u + by + ${qy}u) * ${f.cellsX}u + bx + ${qx}u`;
+    const rows = f.qY * f.stepH, cols = f.qX * f.stepW;
+    for (let ry = 0; ry < rows; ry++) {
+      for (let rx = 0; rx < cols; rx++) {
+        for (let co = 0; co < f.outC; co++) rowStart.push(`  var ${rName(ry, rx, co)} = 0.0;`);
+      }
+    }
+    // Stores cell column `band` of the held sums (0: the block's own) at output cell column `cx`.
+    const storeBand = (band: number, cx: string) => {
+      const lines: string[] = [];
+      for (let qy = 0; qy < f.qY; qy++) {
         const vals: string[] = [];
         for (let ly = 0; ly < f.stepH; ly++) {
           for (let lx = 0; lx < f.stepW; lx++) {
             for (let co = 0; co < f.outC; co++) {
-              const ry = qy * f.stepH + ly, rx = qx * f.stepW + lx;
-              const inRegion = ry < f.regionH && rx < f.regionW;
-              vals.push(inRegion ? `r_${(ry * f.regionW + rx) * f.outC + co}` : "0.0");
+              vals.push(rName(qy * f.stepH + ly, band * f.stepW + lx, co));
             }
           }
         }
         while (vals.length < f.slotFloats) vals.push("0.0");
-        const slot = `(${cell}) * ${slots}u + ${qy * f.qX + qx}u`;
+        const slot =
+          `((b * ${f.cellsY}u + by + ${qy}u) * ${f.cellsX}u + ${cx}) * ${f.qY}u + ${qy}u`;
         for (let v = 0; v < f.slotFloats / 4; v++) {
-          stores.push(
+          lines.push(
             `  out[(${slot}) * ${f.slotFloats / 4}u + ${v}u] = ` +
               `vec4f(${vals.slice(4 * v, 4 * v + 4).join(", ")});`,
           );
         }
       }
+      return lines;
+    };
+    stores.push(...storeBand(0, "bx"));
+    for (let ry = 0; ry < rows; ry++) {
+      for (let rx = 0; rx < cols; rx++) {
+        for (let co = 0; co < f.outC; co++) {
+          const from = rx + f.stepW < cols ? rName(ry, rx + f.stepW, co) : "0.0";
+          stores.push(`  ${rName(ry, rx, co)} = ${from};`);
+        }
+      }
+    }
+    // After the row's last block, the cells right of it.
+    for (let band = 0; band + 1 < f.qX; band++) {
+      rowEnd.push(...storeBand(band, `p.blocks_x + ${band}u`));
     }
   }
   const body = plan.walk
@@ -543,6 +565,7 @@ export function bakeConvTranspose(
       `  let iy0 = i32(by * p.block_h);`,
       `  let oy0 = u32(iy0) * ${d.strideH}u;`,
       ...loads(carried, "var", ""),
+      ...rowStart,
       `  for (var bx = 0u; bx < p.blocks_x; bx += 1u) {`,
       `  let ix0 = i32(bx * p.block_w);`,
       `  let ox0 = u32(ix0) * ${d.strideW}u;`,
@@ -557,6 +580,7 @@ export function bakeConvTranspose(
         )
       ),
       `  }`,
+      ...rowEnd,
       `  }`,
     ]
     : [
