@@ -466,7 +466,7 @@ export function bakeConvTranspose(
             `  let ${h} = select(vec4f(0.0), ${activationWgsl(act, a)}, ` +
               `oy0 + ${ly}u < p.out_h && ox0 + ${lx}u < p.out_w);`,
           );
-          const d2 = next.d, f = next.fold;
+          const d2 = next.d;
           for (let ky = 0; ky < d2.kH; ky++) {
             for (let kx = 0; kx < d2.kW; kx++) {
               for (let co = 0; co < d2.outC; co++) {
