@@ -189,14 +189,14 @@ function foldsFor(
 
 /**
  * The fewest frames a decoder is made for (its `maxChunkFrames`) at which it bakes the layers'
- * weights into their own shaders. Compiling those costs ~0.2 s even with Mesa's shader cache warm
- * (~100 ms of it parsing the 9,216 literals of the largest layer; the bench of 2026-12-04: set-up
- * 375 ms baked and folded, 206 ms not), and saves ~70 µs a frame on llvmpipe (GPU time at 1024
- * frames: 13,157 frames/s against 6,800): a default 271-frame GIF is faster without them, the
- * benchmark's batches with them. The break-even is near 2,500 frames; 4,096 leaves a margin for
- * a cold shader cache.
+ * weights into their own shaders. Compiling those (walking, version 7) costs ~0.6 s more than the
+ * fixed shaders even with Mesa's shader cache warm (740 against 160 ms, measured 2026-12-04; the
+ * benchmark's set-up: 669 against 155 ms), and saves ~106 µs a frame on llvmpipe (GPU time at
+ * 16,384 frames: 21,410 frames/s against 6,556): a default 271-frame GIF is faster without them,
+ * the benchmark's batches with them. The break-even is near 5,500 frames; 8,192 leaves a margin
+ * for a cold shader cache.
  */
-export const BAKE_MIN_FRAMES = 4096;
+export const BAKE_MIN_FRAMES = 8192;
 
 /** Options for {@link GpuDecoder.create}. */
 export interface GpuDecoderOptions {
