@@ -46,7 +46,13 @@ struct Params {
 
 override WG: u32 = 64;
 
-fn activate(v: vec4f, code: u32) -> vec4f {
+// The pipeline's ACTIVATION constant where it was made with one (the decoder makes one per layer:
+// the other three then fold away, where llvmpipe would run all four under a mask), else the
+// uniform's code (0–3 as in Params).
+override ACTIVATION: u32 = 4u;
+
+fn activate(v: vec4f, uniform_code: u32) -> vec4f {
+  let code = select(uniform_code, ACTIVATION, ACTIVATION < 4u);
   if (code == 1u) { return max(v, vec4f(0.0)); }
   if (code == 2u) { return 1.0 / (1.0 + exp(-v)); }
   if (code == 3u) { return tanh(v); }

@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
 import {
+  createPipelines,
   denseBlockedApplies,
   denseBlockedGroups,
+  groupsFor,
+  LAYER_KERNELS,
+  packConvTransposeParams,
   packDenseParams,
   packQuantizeParams,
   packResizeParams,
@@ -10,12 +14,14 @@ import {
 import {
   activationCode,
   axisWeights,
+  convTransposeForward,
   denseForward,
   quantizeForward,
   resizeForward,
   type ResizeMode,
 } from "../src/reference.ts";
-import { assertClose, randomArray } from "./fixtures.ts";
+import { ACTIVATIONS } from "../src/architecture.ts";
+import { assertClose, convDims, randomArray } from "./fixtures.ts";
 import { adapter, openTestGpu, runKernel } from "./gpu_helpers.ts";
 
 const gpuTest = (name: string, fn: (t: Awaited<ReturnType<typeof openTestGpu>>) => Promise<void>) =>
@@ -108,6 +114,56 @@ gpuTest(
         assertClose(got, want, 1e-5, `dense_blocked ${batch}×${inDim}→${units} ${act}`);
       }
     }
+  },
+);
+
+gpuTest(
+  "a layer kernel made with its activation as a constant applies that one, whatever the uniform says (rel. L2 < 1e-5)",
+  async ({ gpu }) => {
+    let checked = 0;
+    for (const act of ACTIVATIONS) {
+      const code = activationCode(act);
+      // The uniform names another activation: the constant must win.
+      const other = (code + 1) % 4;
+      const made = await createPipelines(gpu.device, [...LAYER_KERNELS], { ACTIVATION: code });
+      const x = randomArray(9 * 32, 31 + code);
+      const w = randomArray(32 * 20, 32, -0.5, 0.5);
+      const b = randomArray(20, 33);
+      const want = denseForward(x, 9, w, b, 32, 20, act);
+      for (const name of ["dense", "dense_blocked"] as const) {
+        const got = new Float32Array(
+          await runKernel(
+            gpu.device,
+            made[name],
+            packDenseParams(9, 32, 20, other),
+            [x, w, b],
+            want.byteLength,
+            9 * 20,
+            name === "dense_blocked" ? denseBlockedGroups(9, 20) : groupsFor(9 * 20),
+          ),
+        );
+        assertClose(got, want, 1e-5, `${name} ${act}`);
+        checked++;
+      }
+      const d = convDims(5, 6, 4, 3, [3, 3], [2, 2], "same");
+      const cx = randomArray(d.batch * d.inH * d.inW * d.inC, 41 + code);
+      const cw = randomArray(d.kH * d.kW * d.outC * d.inC, 42, -0.5, 0.5);
+      const cb = randomArray(d.outC, 43);
+      const cwant = convTransposeForward(cx, cw, cb, d, act);
+      const got = new Float32Array(
+        await runKernel(
+          gpu.device,
+          made.conv_transpose,
+          packConvTransposeParams(d, other),
+          [cx, cw, cb],
+          cwant.byteLength,
+          cwant.length,
+        ),
+      );
+      assertClose(got, cwant, 1e-5, `conv_transpose ${act}`);
+      checked++;
+    }
+    assert.equal(checked, 12);
   },
 );
 

@@ -26,6 +26,7 @@ import {
   encodeDispatch,
   groupsFor,
   type KernelName,
+  LAYER_KERNELS,
   narrowGroups,
   packBlockedWeights,
   packConvTransposeBlockedParams,
@@ -306,7 +307,21 @@ export class GpuDecoder {
       : foldsFor(w, family, bake, forced, options.baked ?? {});
     const folded = new Set([...folds.values()].map((f) => f.next.index));
     const kernels = neededKernels(w, imsize, family, bake, forced, folded);
-    const pipelines: Pipelines = await createPipelines(device, kernels);
+    // The last pass's pipeline is shared; a layer's is made with its activation as a constant.
+    const pipelines: Pipelines = await createPipelines(
+      device,
+      kernels.filter((k) => !LAYER_KERNELS.includes(k)),
+    );
+    const layerPipelines = new Map<string, GPUComputePipeline>();
+    const layerPipeline = async (name: KernelName, activation: number) => {
+      const key = `${name} ${activation}`;
+      let pipeline = layerPipelines.get(key);
+      if (!pipeline) {
+        pipeline = (await createPipelines(device, [name], { ACTIVATION: activation }))[name];
+        layerPipelines.set(key, pipeline);
+      }
+      return pipeline;
+    };
     const last = w.planned[w.planned.length - 1].outShape;
     const frameFloats = imsize * imsize;
     const maxFloats = Math.max(frameFloats, ...w.planned.map((p) => size(p.outShape)));
@@ -440,7 +455,7 @@ export class GpuDecoder {
         }
         continue;
       }
-      const pipeline = pipelines[name];
+      const pipeline = await layerPipeline(name, act);
       if (l.kind === "dense") {
         const inDim = size(p.inShape);
         const kernel = upload(kernelData, `layers.${p.index}.kernel`);

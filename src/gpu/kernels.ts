@@ -40,6 +40,23 @@ const KERNELS: Record<KernelName, { file: string; constants?: Record<string, num
   resize_quantize: { file: "resize_quantize" },
 };
 
+/**
+ * The kernels that run a layer: each applies an activation, from its `ACTIVATION` override
+ * constant where the pipeline was made with one (as the decoder makes them), else from its
+ * uniform.
+ */
+export const LAYER_KERNELS: readonly KernelName[] = [
+  "dense",
+  "dense_blocked",
+  "conv_transpose",
+  "conv_transpose_rows1",
+  "conv_transpose_rows2",
+  "conv_transpose_pairs",
+  "conv_transpose_narrow",
+  "conv_transpose_blocked_cov1",
+  "conv_transpose_blocked_cov2",
+];
+
 /** Invocations per workgroup (the shaders' `override WG`); 64 is within every adapter's limits. */
 export const WORKGROUP_SIZE = 64;
 
@@ -52,12 +69,15 @@ export type Pipelines = Record<KernelName, GPUComputePipeline>;
  *
  * @param device The device.
  * @param names The pipelines to build (all by default).
+ * @param extra Override constants for all of them besides their own (each shader must
+ * declare them): a layer kernel's `ACTIVATION` ({@link LAYER_KERNELS}).
  * @returns Pipelines by kernel name.
  * @throws {CountdownError} When a shader file is missing or fails to compile.
  */
 export async function createPipelines(
   device: GPUDevice,
   names: KernelName[] = Object.keys(KERNELS) as KernelName[],
+  extra: Record<string, number> = {},
 ): Promise<Pipelines> {
   const out = {} as Pipelines;
   const modules = new Map<string, GPUShaderModule>();
@@ -81,7 +101,11 @@ export async function createPipelines(
     const pipeline = device.createComputePipeline({
       label: name,
       layout: "auto",
-      compute: { module, entryPoint: "main", constants: { WG: WORKGROUP_SIZE, ...constants } },
+      compute: {
+        module,
+        entryPoint: "main",
+        constants: { WG: WORKGROUP_SIZE, ...constants, ...extra },
+      },
     });
     const error = await device.popErrorScope();
     if (error) throw new CountdownError(`Shader ${file}.wgsl failed to compile: ${error.message}`);
