@@ -190,14 +190,14 @@ function foldsFor(
 
 /**
  * The fewest frames a decoder is made for (its `maxChunkFrames`) at which it bakes the layers'
- * weights into their own shaders. Compiling those (walking, version 7) costs ~0.6 s more than the
- * fixed shaders even with Mesa's shader cache warm (740 against 160 ms, measured 2026-12-04; the
- * benchmark's set-up: 669 against 155 ms), and saves ~106 µs a frame on llvmpipe (GPU time at
- * 16,384 frames: 21,410 frames/s against 6,556): a default 271-frame GIF is faster without them,
- * the benchmark's batches with them. The break-even is near 5,500 frames; 8,192 leaves a margin
- * for a cold shader cache.
+ * weights into their own shaders. Compiling those (walking, version 7) costs ~0.55 s more than the
+ * fixed shaders even with Mesa's shader cache warm (the benchmark of 2026-12-04 10:12: set-up 708
+ * against 155 ms), and saves ~70 µs a frame on llvmpipe (GPU time at 16,384 frames: 18,913–21,200
+ * frames/s against 8,019): a default 271-frame GIF is faster without them, the benchmark's largest
+ * batches with them. The break-even is near 7,500 frames; 16,384 leaves a margin for a cold shader
+ * cache.
  */
-export const BAKE_MIN_FRAMES = 8192;
+export const BAKE_MIN_FRAMES = 16384;
 
 /** Options for {@link GpuDecoder.create}. */
 export interface GpuDecoderOptions {
