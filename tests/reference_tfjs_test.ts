@@ -1,8 +1,7 @@
 import { tf } from "../src/tf.ts";
-import { convTransposeLength } from "../src/architecture.ts";
 import { buildDecoder, setDecoderWeights } from "../src/model.ts";
 import { convTransposeForward, decodeToFloat } from "../src/reference.ts";
-import { assertClose, randomArray, randomWeights, SMALL_ARCH } from "./fixtures.ts";
+import { assertClose, convDims, randomArray, randomWeights, SMALL_ARCH } from "./fixtures.ts";
 
 await tf.setBackend("cpu");
 
@@ -11,9 +10,8 @@ Deno.test("convTransposeForward() matches tf.conv2dTranspose for strides 1–2, 
   for (const s of [1, 2]) {
     for (const k of [2, 3, 4, 5]) {
       for (const padding of ["same", "valid"] as const) {
-        const [b, inH, inW, inC, outC] = [2, 5, 6, 3, 4];
-        const [outH, padTop] = convTransposeLength(inH, k, s, padding);
-        const [outW, padLeft] = convTransposeLength(inW, k, s, padding);
+        const d = convDims(5, 6, 3, 4, [k, k], [s, s], padding, 2);
+        const { batch: b, inH, inW, inC, outH, outW, outC } = d;
         const x = randomArray(b * inH * inW * inC, seed++);
         const w = randomArray(k * k * outC * inC, seed++);
         const bias = new Float32Array(outC);
@@ -26,21 +24,7 @@ Deno.test("convTransposeForward() matches tf.conv2dTranspose for strides 1–2, 
             padding,
           ).dataSync() as Float32Array
         );
-        const got = convTransposeForward(x, w, bias, {
-          batch: b,
-          inH,
-          inW,
-          inC,
-          outH,
-          outW,
-          outC,
-          kH: k,
-          kW: k,
-          strideH: s,
-          strideW: s,
-          padTop,
-          padLeft,
-        }, "linear");
+        const got = convTransposeForward(x, w, bias, d, "linear");
         assertClose(got, want, 1e-5, `k${k} s${s} ${padding}`);
       }
     }
