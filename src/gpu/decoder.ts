@@ -26,7 +26,6 @@ import {
   encodeDispatch,
   groupsFor,
   type KernelName,
-  LAYER_KERNELS,
   narrowGroups,
   packBlockedWeights,
   packConvTransposeBlockedParams,
@@ -131,26 +130,6 @@ function kernelFor(
     ? "blocked"
     : options[0];
   return convPipeline(choice, d);
-}
-
-/** The pipelines a decoder needs: one per distinct layer kernel, and the last pass's. */
-function neededKernels(
-  w: DecoderWeights,
-  imsize: number,
-  family: KernelFamily,
-  bake: boolean,
-  forced: Record<number, LayerKernel>,
-  folded: Set<number>,
-): KernelName[] {
-  const names = new Set<KernelName>();
-  const identity = resizeIsIdentity(w.planned[w.planned.length - 1].outShape, imsize);
-  names.add(identity ? "quantize" : "resize_quantize");
-  for (const p of w.planned) {
-    if (folded.has(p.index)) continue;
-    const k = kernelFor(p, family, bake, forced[p.index]);
-    if (k && k !== BAKED) names.add(k);
-  }
-  return [...names];
 }
 
 /** A baked layer and the layer it folds in (see {@link GpuDecoderOptions.fold}). */
@@ -306,11 +285,12 @@ export class GpuDecoder {
       ? new Map<number, Fold>()
       : foldsFor(w, family, bake, forced, options.baked ?? {});
     const folded = new Set([...folds.values()].map((f) => f.next.index));
-    const kernels = neededKernels(w, imsize, family, bake, forced, folded);
-    // The last pass's pipeline is shared; a layer's is made with its activation as a constant.
+    // The last pass's pipeline (none for float output); a layer's is made with its activation as a
+    // constant, once per kernel and activation.
+    const identity = resizeIsIdentity(w.planned[w.planned.length - 1].outShape, imsize);
     const pipelines: Pipelines = await createPipelines(
       device,
-      kernels.filter((k) => !LAYER_KERNELS.includes(k)),
+      options.floatOutput ? [] : [identity ? "quantize" : "resize_quantize"],
     );
     const layerPipelines = new Map<string, GPUComputePipeline>();
     const layerPipeline = async (name: KernelName, activation: number) => {
@@ -518,7 +498,7 @@ export class GpuDecoder {
     const uq = uniform("quantize.params");
     if (float) {
       outBytes = src;
-    } else if (resizeIsIdentity(last, imsize)) {
+    } else if (identity) {
       // At the decoder's own size the (half-pixel bilinear) resize is the identity: skip it.
       steps.push({
         name: "quantize",
