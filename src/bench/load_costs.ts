@@ -4,7 +4,7 @@
  * build), in nanoseconds of the whole adapter (both cores of this project's machine at once).
  * Each probe is a WGSL loop of 64 operations of one kind a trip into 8 accumulators; its GPU time
  * per pass (the difference of a 5-pass and a 1-pass submit) over the operations done. An FMA is
- * counted per float (a vec4 FMA is 4); a load per vec4. Run: `deno task probe`.
+ * counted per float (a vec4 FMA is 4); a load or store per vec4. Run: `deno task probe`.
  *
  * @module
  */
@@ -16,7 +16,7 @@ interface Probe {
   name: string;
   /** Updates accumulator a(j mod 8). */
   op: (j: number) => string;
-  /** Scalar FMAs or loads that one `op` does per lane. */
+  /** Scalar FMAs, loads or stores that one `op` does per lane. */
   ops: number;
 }
 
@@ -51,6 +51,13 @@ const PROBES: Probe[] = [
     name: "vec4 textureLoad, rgba32float texture, per-lane coordinates",
     op: (j) =>
       `a${j % 8} += textureLoad(t, vec2u((i * 64u + k + ${j}u) & 1023u, (i >> 4u) & 255u), 0);`,
+    ops: 1,
+  },
+  {
+    name: "vec4 store, storage buffer, per-lane index",
+    // The pass's own output buffer, an element per invocation: stores from neighbours overlap,
+    // which costs nothing here (the values are never read).
+    op: (j) => `out[(i * 64u + k + ${j}u) & (arrayLength(&out) - 1u)] = a${j % 8};`,
     ops: 1,
   },
   {
