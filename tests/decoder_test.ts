@@ -73,8 +73,11 @@ gpuTest("a chunk limit from the device's buffer limits splits large batches", as
   const { weights } = randomWeights(SMALL_ARCH, 4);
   try {
     const decoder = await GpuDecoder.create(gpu, weights, 128);
-    const perFrame = 128 * 128 * 4;
-    assert.ok(decoder.chunkFrames * perFrame <= gpu.device.limits.maxStorageBufferBindingSize);
+    // A byte a pixel in the frames buffer, and the largest activation (14×14×32 floats, as the
+    // default decoder folds the last layer into the one before) in the others.
+    const limit = gpu.device.limits.maxStorageBufferBindingSize;
+    assert.ok(decoder.chunkFrames * 128 * 128 <= limit);
+    assert.ok(decoder.chunkFrames * 14 * 14 * 32 * 4 <= limit);
     // One frame more than a chunk: the last frame comes from a second submit.
     const batch = decoder.chunkFrames + 1;
     const anchors = weights.anchors;
@@ -88,6 +91,28 @@ gpuTest("a chunk limit from the device's buffer limits splits large batches", as
     const want = decodeReference(weights, lastLatent, 1, 128);
     const last = got.subarray((batch - 1) * 128 * 128);
     assert.ok(compareFrames(last, want).maxDiff <= 1, "the frame past the first chunk is decoded");
+  } finally {
+    gpu.device.destroy();
+  }
+});
+
+gpuTest("a decoder that folds sizes its chunks by the buffers its passes write", async () => {
+  const { gpu } = await openTestGpu();
+  const { weights } = randomWeights(SMALL_ARCH, 7);
+  try {
+    const limits = gpu.device.limits;
+    const limit = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
+    const make = (fold: boolean) =>
+      GpuDecoder.create(gpu, weights, 28, { floatOutput: true, bake: true, fold });
+    const folding = await make(true), plain = await make(false);
+    assert.ok(folding.stepNames.some((n) => n.includes("+fold")), folding.stepNames.join(", "));
+    assert.ok(!plain.stepNames.some((n) => n.includes("+fold")), plain.stepNames.join(", "));
+    // Unfolded, the largest activation is the second upsampling's output (28×28×16 floats);
+    // folded, that output is never written, and the largest is the first's (14×14×32).
+    assert.equal(plain.chunkFrames, Math.floor(limit / (28 * 28 * 16 * 4)));
+    assert.equal(folding.chunkFrames, Math.floor(limit / (14 * 14 * 32 * 4)));
+    folding.destroy();
+    plain.destroy();
   } finally {
     gpu.device.destroy();
   }

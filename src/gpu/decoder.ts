@@ -304,18 +304,26 @@ export class GpuDecoder {
     };
     const last = w.planned[w.planned.length - 1].outShape;
     const frameFloats = imsize * imsize;
-    const maxFloats = Math.max(frameFloats, ...w.planned.map((p) => size(p.outShape)));
+    const float = options.floatOutput === true;
+    // What one frame takes in the output buffer: floats at the decoder's own size, or a byte a pixel.
+    const frameBytes = float ? frameFloats * 4 : frameFloats;
+    // The activation buffers hold what the passes write: the output of a layer that folds the next
+    // one in never exists (its partial sums do), so a decoder that folds takes more frames a
+    // chunk, and makes fewer submits and readbacks for a long run.
+    const maxFloats = Math.max(
+      ...w.planned.filter((p) => !folds.has(p.index)).map((p) => size(p.outShape)),
+      ...[...folds.values()].map((f) => foldFloatsPerFrame(f.plan)),
+    );
+    const bytesPerFrame = Math.max(maxFloats * 4, frameBytes);
     const limit = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
-    if (maxFloats * 4 > limit) {
+    if (bytesPerFrame > limit) {
       throw new CountdownError(
-        `One frame needs ${
-          maxFloats * 4
-        } bytes of GPU buffer, over this device's ${limit}-byte limit (lower -i/--imsize or use --device cpu)`,
+        `One frame needs ${bytesPerFrame} bytes of GPU buffer, over this device's ${limit}-byte limit (lower -i/--imsize or use --device cpu)`,
       );
     }
     const chunkFrames = Math.max(
       1,
-      Math.min(Math.floor(limit / (maxFloats * 4)), options.maxChunkFrames ?? Infinity),
+      Math.min(Math.floor(limit / bytesPerFrame), options.maxChunkFrames ?? Infinity),
     );
     const owned: GPUBuffer[] = [];
     const STORAGE = GPUBufferUsage.STORAGE;
@@ -339,7 +347,6 @@ export class GpuDecoder {
       STORAGE | GPUBufferUsage.COPY_DST,
       "latents",
     );
-    const float = options.floatOutput === true;
     if (float && !resizeIsIdentity(last, imsize)) {
       throw new RangeError(
         `Float output needs imsize ${last[0]}, the decoder's own size: got ${imsize}`,
@@ -348,7 +355,6 @@ export class GpuDecoder {
     const actUsage = STORAGE | (float ? GPUBufferUsage.COPY_SRC : 0);
     const ping = make(chunkFrames * maxFloats * 4, actUsage, "ping");
     const pong = make(chunkFrames * maxFloats * 4, actUsage, "pong");
-    const frameBytes = float ? frameFloats * 4 : imsize * imsize;
     let outBytes = float
       ? ping
       : make(chunkFrames * frameBytes, STORAGE | GPUBufferUsage.COPY_SRC, "frames");
