@@ -68,33 +68,42 @@ gpuTest(
   },
 );
 
-gpuTest("a chunk limit from the device's buffer limits splits large batches", async () => {
-  const { gpu } = await openTestGpu();
-  const { weights } = randomWeights(SMALL_ARCH, 4);
-  try {
-    const decoder = await GpuDecoder.create(gpu, weights, 128);
-    // A byte a pixel in the frames buffer, and the largest activation (14×14×32 floats, as the
-    // default decoder folds the last layer into the one before) in the others.
-    const limit = gpu.device.limits.maxStorageBufferBindingSize;
-    assert.ok(decoder.chunkFrames * 128 * 128 <= limit);
-    assert.ok(decoder.chunkFrames * 14 * 14 * 32 * 4 <= limit);
-    // One frame more than a chunk: the last frame comes from a second submit.
-    const batch = decoder.chunkFrames + 1;
-    const anchors = weights.anchors;
-    const latents = latentPath(anchors, 9, 0, Math.ceil(batch / 9), "lerp", 1).subarray(
-      0,
-      batch * 16,
-    );
-    const got = await decoder.decode(latents.slice(), batch);
-    decoder.destroy();
-    const lastLatent = latents.slice((batch - 1) * 16, batch * 16);
-    const want = decodeReference(weights, lastLatent, 1, 128);
-    const last = got.subarray((batch - 1) * 128 * 128);
-    assert.ok(compareFrames(last, want).maxDiff <= 1, "the frame past the first chunk is decoded");
-  } finally {
-    gpu.device.destroy();
-  }
-});
+gpuTest(
+  "a chunk limit from the device's buffer limits splits large batches; a second call decodes the same",
+  async () => {
+    const { gpu } = await openTestGpu();
+    const { weights } = randomWeights(SMALL_ARCH, 4);
+    try {
+      const decoder = await GpuDecoder.create(gpu, weights, 128);
+      // A byte a pixel in the frames buffer, and the largest activation (14×14×32 floats, as the
+      // default decoder folds the last layer into the one before) in the others.
+      const limit = gpu.device.limits.maxStorageBufferBindingSize;
+      assert.ok(decoder.chunkFrames * 128 * 128 <= limit);
+      assert.ok(decoder.chunkFrames * 14 * 14 * 32 * 4 <= limit);
+      // One frame more than a chunk: the last frame comes from a second submit.
+      const batch = decoder.chunkFrames + 1;
+      const anchors = weights.anchors;
+      const latents = latentPath(anchors, 9, 0, Math.ceil(batch / 9), "lerp", 1).subarray(
+        0,
+        batch * 16,
+      );
+      const got = await decoder.decode(latents.slice(), batch);
+      // The two chunks come back through the two readback buffers in turn: both are free again.
+      const again = await decoder.decode(latents.slice(), batch);
+      assert.deepEqual(again, got, "a second call gives the same frames");
+      decoder.destroy();
+      const lastLatent = latents.slice((batch - 1) * 16, batch * 16);
+      const want = decodeReference(weights, lastLatent, 1, 128);
+      const last = got.subarray((batch - 1) * 128 * 128);
+      assert.ok(
+        compareFrames(last, want).maxDiff <= 1,
+        "the frame past the first chunk is decoded",
+      );
+    } finally {
+      gpu.device.destroy();
+    }
+  },
+);
 
 gpuTest("a decoder that folds sizes its chunks by the buffers its passes write", async () => {
   const { gpu } = await openTestGpu();

@@ -231,6 +231,7 @@ export class GpuDecoder {
   readonly #latents: GPUBuffer;
   readonly #outBytes: GPUBuffer;
   readonly #readback: GPUBuffer;
+  #readback2: GPUBuffer | null = null;
   readonly #owned: GPUBuffer[];
   readonly #latentDim: number;
   readonly #frameBytes: number;
@@ -571,38 +572,72 @@ export class GpuDecoder {
     const maxPerDim = device.limits.maxComputeWorkgroupsPerDimension;
     const prof = this.#profile;
     this.stepTimes = this.#steps.map((st) => ({ name: st.name, ms: 0 }));
-    for (let first = 0; first < frames; first += this.chunkFrames) {
-      const batch = Math.min(this.chunkFrames, frames - first);
-      device.queue.writeBuffer(
-        this.#latents,
-        0,
-        latents,
-        first * this.#latentDim,
-        batch * this.#latentDim,
-      );
-      for (const s of this.#steps) device.queue.writeBuffer(s.uniform, 0, s.params(batch));
-      const encoder = device.createCommandEncoder();
-      for (const s of this.#steps) {
-        encodeDispatch(encoder, s.pipeline, s.bindGroup, s.groups(batch), maxPerDim);
+    // Two readback buffers in turn: chunk k + 1 is submitted before chunk k is copied out, so
+    // the GPU decodes one chunk while the CPU waits for and copies the one before. The activation
+    // buffers need no second set: the queue runs chunk k + 1's kernels after chunk k's copy.
+    if (frames > this.chunkFrames && this.#readback2 === null) {
+      this.#readback2 = this.#gpu.device.createBuffer({
+        size: this.#readback.size,
+        usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+        label: "readback 2",
+      });
+      this.#owned.push(this.#readback2);
+    }
+    const readbacks = [this.#readback, this.#readback2 ?? this.#readback];
+    type Chunk = { map: Promise<Error | null>; buffer: GPUBuffer; first: number; batch: number };
+    let pending: Chunk | null = null;
+    const copyOut = async (c: Chunk) => {
+      const failure = await c.map;
+      if (failure instanceof Error) {
+        throw new CountdownError(`Reading frames back from the GPU failed: ${failure.message}`);
       }
-      const bytes = Math.ceil((batch * this.#frameBytes) / 4) * 4;
-      encoder.copyBufferToBuffer(this.#outBytes, 0, this.#readback, 0, bytes);
-      device.queue.submit([encoder.finish()]);
-      try {
-        await this.#readback.mapAsync(GPUMapMode.READ, 0, bytes);
-      } catch (e) {
-        throw new CountdownError(
-          `Reading frames back from the GPU failed: ${(e as Error).message}`,
+      const n = c.batch * this.#frameBytes;
+      const mapped = new Uint8Array(c.buffer.getMappedRange(0, Math.ceil(n / 4) * 4));
+      out.set(mapped.subarray(0, n), c.first * this.#frameBytes);
+      c.buffer.unmap();
+    };
+    try {
+      for (let first = 0, k = 0; first < frames; first += this.chunkFrames, k++) {
+        const batch = Math.min(this.chunkFrames, frames - first);
+        device.queue.writeBuffer(
+          this.#latents,
+          0,
+          latents,
+          first * this.#latentDim,
+          batch * this.#latentDim,
         );
+        for (const s of this.#steps) device.queue.writeBuffer(s.uniform, 0, s.params(batch));
+        const encoder = device.createCommandEncoder();
+        for (const s of this.#steps) {
+          encodeDispatch(encoder, s.pipeline, s.bindGroup, s.groups(batch), maxPerDim);
+        }
+        const bytes = Math.ceil((batch * this.#frameBytes) / 4) * 4;
+        const buffer = readbacks[k % 2];
+        encoder.copyBufferToBuffer(this.#outBytes, 0, buffer, 0, bytes);
+        device.queue.submit([encoder.finish()]);
+        // A rejection is kept as a value until its turn, so none goes unhandled meanwhile.
+        const map = buffer.mapAsync(GPUMapMode.READ, 0, bytes).then(() => null, (e) => e as Error);
+        const previous = pending;
+        pending = { map, buffer, first, batch };
+        if (previous) await copyOut(previous);
+        if (prof) {
+          await copyOut(pending);
+          pending = null;
+          await prof.read.mapAsync(GPUMapMode.READ);
+          const t = new BigInt64Array(prof.read.getMappedRange().slice(0));
+          prof.read.unmap();
+          this.stepTimes.forEach((st, i) => st.ms += Number(t[2 * i + 1] - t[2 * i]) / 1e6);
+        }
       }
-      const mapped = new Uint8Array(this.#readback.getMappedRange(0, bytes));
-      out.set(mapped.subarray(0, batch * this.#frameBytes), first * this.#frameBytes);
-      this.#readback.unmap();
-      if (prof) {
-        await prof.read.mapAsync(GPUMapMode.READ);
-        const t = new BigInt64Array(prof.read.getMappedRange().slice(0));
-        prof.read.unmap();
-        this.stepTimes.forEach((st, i) => st.ms += Number(t[2 * i + 1] - t[2 * i]) / 1e6);
+      if (pending) await copyOut(pending);
+    } finally {
+      // After a failure, leave no buffer mapped or mapping for the next call.
+      for (const b of new Set(readbacks)) {
+        try {
+          if (b.mapState !== "unmapped") b.unmap();
+        } catch {
+          // A lost device's buffers cannot be unmapped; the error already on its way says why.
+        }
       }
     }
     return out;
