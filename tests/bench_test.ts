@@ -13,6 +13,8 @@ Deno.test({
     const j = JSON.parse(await Deno.readTextFile(join(dir, "bench.json")));
     assert.equal(typeof j.adapter.description, "string");
     assert.equal(typeof j.adapter.isFallbackAdapter, "boolean");
+    assert.equal(typeof j.host.cpu, "string");
+    assert.ok(Number.isInteger(j.host.cores) && j.host.cores > 0);
     assert.ok(j.ceiling.gflops > 0 && j.ceiling.gbps > 0);
     assert.ok(j.decoder.flopsPerFrame > 1e6 && j.decoder.bytesPerFrame > 0);
     assert.deepEqual(j.wrong, [], "every implementation matched the reference");

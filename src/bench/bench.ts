@@ -41,6 +41,11 @@ export interface BenchResult {
 /** The whole of bench.json. */
 export interface BenchReport {
   adapter: { description: string; isFallbackAdapter: boolean };
+  /**
+   * The machine the process ran on: on a software adapter such as llvmpipe the CPU is the
+   * hardware, and this project's machines are not all the same CPU.
+   */
+  host: { cpu: string; cores: number };
   ceiling: { gflops: number; gbps: number };
   decoder: { flopsPerFrame: number; bytesPerFrame: number };
   setupMs: Record<string, number>;
@@ -51,6 +56,18 @@ export interface BenchReport {
   results: BenchResult[];
   command: string;
   date: string;
+}
+
+/** The CPU's model name (Linux: /proc/cpuinfo), or "unknown", and the logical cores. */
+export function hostFacts(): { cpu: string; cores: number } {
+  let cpu = "unknown";
+  try {
+    const m = Deno.readTextFileSync("/proc/cpuinfo").match(/^model name\s*:\s*(.+)$/m);
+    if (m) cpu = m[1].trim();
+  } catch {
+    // Not Linux, or not allowed to read it: the report says so rather than failing.
+  }
+  return { cpu, cores: navigator.hardwareConcurrency };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -117,6 +134,7 @@ export async function runBench(w: DecoderWeights, o: BenchOptions): Promise<Benc
   const budgetMs = o.quick ? 4000 : 330000;
   const report: BenchReport = {
     adapter: { description: gpu.description, isFallbackAdapter: gpu.isFallbackAdapter },
+    host: hostFacts(),
     ceiling: { gflops: 0, gbps: 0 },
     decoder: { flopsPerFrame: flopsPerFrame(w.planned), bytesPerFrame: bytesPerFrame(w) },
     setupMs: {},
@@ -128,6 +146,7 @@ export async function runBench(w: DecoderWeights, o: BenchOptions): Promise<Benc
     date: new Date().toISOString(),
   };
   o.log(`adapter: ${gpu.description}${gpu.isFallbackAdapter ? " (fallback adapter)" : ""}`);
+  o.log(`host: ${report.host.cpu}, ${report.host.cores} logical cores`);
   report.ceiling.gflops = await measureFmaGflops(gpu.device);
   report.ceiling.gbps = await measureCopyGbps(gpu.device);
   o.log(
