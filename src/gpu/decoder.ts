@@ -169,12 +169,15 @@ function foldsFor(
 
 /**
  * The fewest frames a decoder is made for (its `maxChunkFrames`) at which it bakes the layers'
- * weights into their own shaders. Compiling those (walking, version 7) costs ~0.55 s more than the
- * fixed shaders even with Mesa's shader cache warm (the benchmark of 2026-12-04 10:12: set-up 708
- * against 155 ms), and saves ~70 µs a frame on llvmpipe (GPU time at 16,384 frames: 18,913–21,200
- * frames/s against 8,019): a default 271-frame GIF is faster without them, the benchmark's largest
- * batches with them. The break-even is near 7,500 frames; 16,384 leaves a margin for a cold shader
- * cache.
+ * weights into their own shaders. With Mesa's shader cache warm, compiling those (walking, version
+ * 7) costs ~0.5–1 s more than the fixed shaders (the benchmark of 2026-12-04 10:12: set-up 708
+ * against 155 ms; 1.1–1.3 s in a scratch run on a slower host), and they save ~70 µs a frame on
+ * llvmpipe (GPU time at 16,384 frames: 18,913–21,200 frames/s against 8,019; 14,100 against 6,826
+ * on the slower host): a default 271-frame GIF is faster without them, the benchmark's largest
+ * batches with them. The break-even is near 7,500–15,000 frames. With the cache cold (the first
+ * such run on a machine) they cost ~12 s on the slower host, and pay only past ~160,000 frames:
+ * this bound assumes the cache warm, which every run after the first finds it (README,
+ * "Performance").
  */
 export const BAKE_MIN_FRAMES = 16384;
 
