@@ -44,6 +44,9 @@ gpuTest(
         // A baked decoder folds its last layer into the one before (an overlap-add finishes it).
         const folds = decoder.stepNames.filter((n) => n.startsWith("overlap_add")).length;
         assert.equal(folds, wantBaked ? 1 : 0, `batch ${batch}: steps ${decoder.stepNames}`);
+        // And walks the dense layer's frames (16 latents here: fewer than the kernel's 32).
+        const dense = decoder.stepNames[0].split(" ")[0];
+        assert.equal(dense, wantBaked ? "dense_walk" : "dense_blocked", `batch ${batch}`);
         if (maxChunkFrames) {
           assert.ok(batch > decoder.chunkFrames, "the batch must span several chunks");
         }

@@ -1,8 +1,11 @@
 import assert from "node:assert/strict";
 import {
   createPipelines,
+  DENSE_WALK_FRAMES,
   denseBlockedApplies,
   denseBlockedGroups,
+  denseWalkApplies,
+  denseWalkGroups,
   groupsFor,
   LAYER_KERNELS,
   packConvTransposeParams,
@@ -118,6 +121,38 @@ gpuTest(
 );
 
 gpuTest(
+  "dense_walk.wgsl matches the reference: frames past one walk, a partial last walk, fewer than 32 inputs (rel. L2 < 1e-5)",
+  async ({ gpu, pipelines }) => {
+    // 300 frames: two whole walks of 128 and a partial one; 1 frame: a walk of one.
+    for (
+      const [batch, inDim, units] of [[300, 32, 1568], [1, 32, 48], [130, 20, 32], [7, 4, 16]]
+    ) {
+      assert.ok(denseWalkApplies(inDim, units));
+      for (const act of ["linear", "relu", "sigmoid", "tanh"] as const) {
+        const x = randomArray(batch * inDim, batch + inDim + 1);
+        const w = randomArray(inDim * units, units + 1, -0.5, 0.5);
+        const b = randomArray(units, 8);
+        const want = denseForward(x, batch, w, b, inDim, units, act);
+        const got = new Float32Array(
+          await runKernel(
+            gpu.device,
+            pipelines.dense_walk,
+            packDenseParams(batch, inDim, units, activationCode(act)),
+            [x, w, b],
+            want.byteLength,
+            0,
+            denseWalkGroups(batch, units),
+          ),
+        );
+        assertClose(got, want, 1e-5, `dense_walk ${batch}×${inDim}→${units} ${act}`);
+      }
+    }
+    assert.equal(DENSE_WALK_FRAMES, 128);
+    assert.ok(!denseWalkApplies(36, 16) && !denseWalkApplies(32, 20) && !denseWalkApplies(30, 16));
+  },
+);
+
+gpuTest(
   "a layer kernel made with its activation as a constant applies that one, whatever the uniform says (rel. L2 < 1e-5)",
   async ({ gpu }) => {
     let checked = 0;
@@ -145,6 +180,23 @@ gpuTest(
         assertClose(got, want, 1e-5, `${name} ${act}`);
         checked++;
       }
+      // dense_walk.wgsl takes units in sixteens.
+      const w16 = randomArray(32 * 16, 34, -0.5, 0.5);
+      const b16 = randomArray(16, 35);
+      const want16 = denseForward(x, 9, w16, b16, 32, 16, act);
+      const got16 = new Float32Array(
+        await runKernel(
+          gpu.device,
+          made.dense_walk,
+          packDenseParams(9, 32, 16, other),
+          [x, w16, b16],
+          want16.byteLength,
+          9 * 16,
+          denseWalkGroups(9, 16),
+        ),
+      );
+      assertClose(got16, want16, 1e-5, `dense_walk ${act}`);
+      checked++;
       const d = convDims(5, 6, 4, 3, [3, 3], [2, 2], "same");
       const cx = randomArray(d.batch * d.inH * d.inW * d.inC, 41 + code);
       const cw = randomArray(d.kH * d.kW * d.outC * d.inC, 42, -0.5, 0.5);
@@ -163,7 +215,7 @@ gpuTest(
       assertClose(got, cwant, 1e-5, `conv_transpose ${act}`);
       checked++;
     }
-    assert.equal(checked, 12);
+    assert.equal(checked, 16);
   },
 );
 

@@ -10,7 +10,12 @@
 import { convTransposeDims } from "../reference.ts";
 import type { Gpu } from "../gpu/device.ts";
 import { GpuDecoder, type LayerKernel } from "../gpu/decoder.ts";
-import { convKernelFor, convKernelsFor, denseBlockedApplies } from "../gpu/kernels.ts";
+import {
+  convKernelFor,
+  convKernelsFor,
+  denseBlockedApplies,
+  denseWalkApplies,
+} from "../gpu/kernels.ts";
 import { size } from "../architecture.ts";
 import type { DecoderWeights } from "../weights.ts";
 
@@ -37,9 +42,13 @@ export function layerCandidates(
   for (const p of w.planned) {
     if (p.layer.kind === "reshape") continue;
     if (p.layer.kind === "dense") {
-      const kernels: LayerKernel[] = denseBlockedApplies(size(p.inShape), p.layer.units)
-        ? ["dense_blocked", "dense"]
-        : ["dense"];
+      // As for the convolutions, the kernel a decoder made for large batches runs comes first.
+      const inDim = size(p.inShape), units = p.layer.units;
+      const kernels: LayerKernel[] = [
+        ...(denseWalkApplies(inDim, units) ? ["dense_walk" as const] : []),
+        ...(denseBlockedApplies(inDim, units) ? ["dense_blocked" as const] : []),
+        "dense",
+      ];
       out.push({ index: p.index, step, kernels });
     } else {
       const d = convTransposeDims(p, 1);

@@ -23,6 +23,8 @@ import {
   createPipelines,
   denseBlockedApplies,
   denseBlockedGroups,
+  denseWalkApplies,
+  denseWalkGroups,
   encodeDispatch,
   groupsFor,
   type KernelName,
@@ -79,7 +81,7 @@ function resizeIsIdentity(shape: number[], imsize: number): boolean {
 export type KernelFamily = "fastest" | "blocked" | "straight";
 
 /** A kernel for one layer, forced by {@link GpuDecoderOptions.layerKernels}. */
-export type LayerKernel = ConvKernel | "dense" | "dense_blocked";
+export type LayerKernel = ConvKernel | "dense" | "dense_blocked" | "dense_walk";
 
 /** A layer's baked shader: not one of the shared pipelines, but one made for its weights. */
 const BAKED = "conv_transpose_baked";
@@ -104,18 +106,26 @@ function convPipeline(kernel: ConvKernel, d: ConvTransposeDims): KernelName | ty
   }
 }
 
-/** The kernel that runs a layer in a family of kernels, unless `forced` names one. */
+/**
+ * The kernel that runs a layer in a family of kernels, unless `forced` names one. `bake` says
+ * whether the decoder bakes its layers; `walk`, whether its baked layers walk their frames
+ * (version 7): such a decoder, made for large batches, also walks the dense layer's frames
+ * (dense_walk.wgsl, version 8), whose compilation a small run would not win back.
+ */
 function kernelFor(
   p: DecoderWeights["planned"][number],
   family: KernelFamily,
   bake: boolean,
   forced?: LayerKernel,
+  walk = true,
 ): KernelName | typeof BAKED | null {
   const l = p.layer;
   if (l.kind === "dense") {
-    if (forced === "dense" || forced === "dense_blocked") return forced;
-    const blocked = family === "fastest" && denseBlockedApplies(size(p.inShape), l.units);
-    return blocked ? "dense_blocked" : "dense";
+    if (forced === "dense" || forced === "dense_blocked" || forced === "dense_walk") return forced;
+    const inDim = size(p.inShape);
+    if (family !== "fastest") return "dense";
+    if (bake && walk && denseWalkApplies(inDim, l.units)) return "dense_walk";
+    return denseBlockedApplies(inDim, l.units) ? "dense_blocked" : "dense";
   }
   if (l.kind !== "conv2dTranspose") return null;
   const d = convTransposeDims(p, 1);
@@ -178,7 +188,9 @@ function foldsFor(
  * such run on a machine) they cost ~12 s on the slower host, and pay only past ~160,000 frames:
  * this bound assumes the cache warm, which every run after the first finds it (README,
  * "Performance"). The generate job's largest GIF (9,001 frames) stays under it: only the
- * benchmark and library callers with larger batches bake.
+ * benchmark and library callers with larger batches bake. Such a decoder also walks the dense
+ * layer's frames (dense_walk.wgsl): ~1 s more to compile with the cache cold, for ~3 µs a frame
+ * (6.3 against 11.7 ms a 2,048-frame pass in a scratch A/B on the slower host).
  */
 export const BAKE_MIN_FRAMES = 16384;
 
@@ -387,7 +399,7 @@ export class GpuDecoder {
       const act = activationCode(l.activation);
       const perFrame = size(p.outShape);
       if (folded.has(p.index)) continue; // run by the layer before and an overlap-add
-      const name = kernelFor(p, family, bake, forced[p.index])!;
+      const name = kernelFor(p, family, bake, forced[p.index], options.baked?.walk ?? true)!;
       if (name === BAKED) {
         const d1 = convTransposeDims(p, 1);
         const plan = planBaked(d1, options.baked)!;
@@ -459,6 +471,8 @@ export class GpuDecoder {
           params: (batch) => packDenseParams(batch, inDim, l.units, act),
           groups: name === "dense"
             ? (batch) => groupsFor(batch * perFrame)
+            : name === "dense_walk"
+            ? (batch) => denseWalkGroups(batch, l.units)
             : (batch) => denseBlockedGroups(batch, l.units),
         });
       } else {

@@ -13,6 +13,7 @@ import { planBaked } from "./baked.ts";
 export type KernelName =
   | "dense"
   | "dense_blocked"
+  | "dense_walk"
   | "conv_transpose"
   | "conv_transpose_blocked_cov1"
   | "conv_transpose_blocked_cov2"
@@ -24,10 +25,14 @@ export type KernelName =
   | "quantize"
   | "resize_quantize";
 
+/** Frames one invocation of dense_walk.wgsl walks (its FRAMES constant, as the pipeline is made). */
+export const DENSE_WALK_FRAMES = 128;
+
 /** Each pipeline's shader file and override constants (besides WG). */
 const KERNELS: Record<KernelName, { file: string; constants?: Record<string, number> }> = {
   dense: { file: "dense" },
   dense_blocked: { file: "dense_blocked" },
+  dense_walk: { file: "dense_walk", constants: { FRAMES: DENSE_WALK_FRAMES } },
   conv_transpose: { file: "conv_transpose" },
   conv_transpose_rows1: { file: "conv_transpose_rows", constants: { ROWS: 1 } },
   conv_transpose_rows2: { file: "conv_transpose_rows", constants: { ROWS: 2 } },
@@ -48,6 +53,7 @@ const KERNELS: Record<KernelName, { file: string; constants?: Record<string, num
 export const LAYER_KERNELS: readonly KernelName[] = [
   "dense",
   "dense_blocked",
+  "dense_walk",
   "conv_transpose",
   "conv_transpose_rows1",
   "conv_transpose_rows2",
@@ -148,6 +154,16 @@ export function denseBlockedApplies(inDim: number, units: number): boolean {
 /** Workgroups of dense_blocked.wgsl: an invocation per 8 frames × 16 units. */
 export function denseBlockedGroups(batch: number, units: number): number {
   return groupsFor(Math.ceil(units / 16) * Math.ceil(batch / 8));
+}
+
+/** Whether dense_walk.wgsl applies: inputs in fours, at most 32 of them, units in sixteens. */
+export function denseWalkApplies(inDim: number, units: number): boolean {
+  return inDim % 4 === 0 && inDim <= 32 && units % 16 === 0;
+}
+
+/** Workgroups of dense_walk.wgsl: an invocation per 16 units × {@link DENSE_WALK_FRAMES} frames. */
+export function denseWalkGroups(batch: number, units: number): number {
+  return groupsFor((units / 16) * Math.ceil(batch / DENSE_WALK_FRAMES));
 }
 
 /** Vec4s in conv_transpose_rows.wgsl's uniform weight array (64 KiB, every adapter's least limit). */
