@@ -3,10 +3,9 @@ import {
   createPipelines,
   DENSE_WALK_FRAMES,
   denseBlockedApplies,
-  denseBlockedGroups,
+  denseGroups,
+  type DenseKernel,
   denseWalkApplies,
-  denseWalkGroups,
-  groupsFor,
   LAYER_KERNELS,
   packConvTransposeParams,
   packDenseParams,
@@ -64,59 +63,53 @@ Deno.test("resizeForward() area mode averages whole blocks exactly", () => {
   assert.deepEqual([...got], [2.5, 4.5, 10.5, 12.5]);
 });
 
+/**
+ * Runs one dense kernel on random inputs, each [batch, inDim, units] case with each activation,
+ * against the reference (rel. L2 < 1e-5); `seed` shifts the inputs' seeds.
+ */
+async function checkDense(
+  device: GPUDevice,
+  pipeline: GPUComputePipeline,
+  kernel: DenseKernel,
+  cases: number[][],
+  seed = 0,
+) {
+  for (const [batch, inDim, units] of cases) {
+    for (const act of ["linear", "relu", "sigmoid", "tanh"] as const) {
+      const x = randomArray(batch * inDim, batch + inDim + seed);
+      const w = randomArray(inDim * units, units + seed, -0.5, 0.5);
+      const b = randomArray(units, 7 + seed);
+      const want = denseForward(x, batch, w, b, inDim, units, act);
+      const got = new Float32Array(
+        await runKernel(
+          device,
+          pipeline,
+          packDenseParams(batch, inDim, units, activationCode(act)),
+          [x, w, b],
+          want.byteLength,
+          0,
+          denseGroups(kernel, batch, units),
+        ),
+      );
+      assertClose(got, want, 1e-5, `${kernel} ${batch}×${inDim}→${units} ${act}`);
+    }
+  }
+}
+
 gpuTest(
   "dense.wgsl matches the reference on random inputs (rel. L2 < 1e-5)",
   async ({ gpu, pipelines }) => {
-    for (
-      const [batch, inDim, units] of [[1, 16, 3136], [7, 16, 50], [33, 100, 17], [270, 16, 3136]]
-    ) {
-      for (const act of ["linear", "relu", "sigmoid", "tanh"] as const) {
-        const x = randomArray(batch * inDim, batch + inDim);
-        const w = randomArray(inDim * units, units, -0.5, 0.5);
-        const b = randomArray(units, 7);
-        const want = denseForward(x, batch, w, b, inDim, units, act);
-        const got = new Float32Array(
-          await runKernel(
-            gpu.device,
-            pipelines.dense,
-            packDenseParams(batch, inDim, units, activationCode(act)),
-            [x, w, b],
-            want.byteLength,
-            want.length,
-          ),
-        );
-        assertClose(got, want, 1e-5, `dense ${batch}×${inDim}→${units} ${act}`);
-      }
-    }
+    const cases = [[1, 16, 3136], [7, 16, 50], [33, 100, 17], [270, 16, 3136]];
+    await checkDense(gpu.device, pipelines.dense, "dense", cases);
   },
 );
 
 gpuTest(
   "dense_blocked.wgsl matches the reference: partial frame and unit blocks (rel. L2 < 1e-5)",
   async ({ gpu, pipelines }) => {
-    for (
-      const [batch, inDim, units] of [[1, 16, 3136], [7, 32, 1568], [9, 100, 20], [270, 32, 1568]]
-    ) {
-      assert.ok(denseBlockedApplies(inDim, units));
-      for (const act of ["linear", "relu", "sigmoid", "tanh"] as const) {
-        const x = randomArray(batch * inDim, batch + inDim);
-        const w = randomArray(inDim * units, units, -0.5, 0.5);
-        const b = randomArray(units, 7);
-        const want = denseForward(x, batch, w, b, inDim, units, act);
-        const got = new Float32Array(
-          await runKernel(
-            gpu.device,
-            pipelines.dense_blocked,
-            packDenseParams(batch, inDim, units, activationCode(act)),
-            [x, w, b],
-            want.byteLength,
-            0,
-            denseBlockedGroups(batch, units),
-          ),
-        );
-        assertClose(got, want, 1e-5, `dense_blocked ${batch}×${inDim}→${units} ${act}`);
-      }
-    }
+    const cases = [[1, 16, 3136], [7, 32, 1568], [9, 100, 20], [270, 32, 1568]];
+    for (const [, inDim, units] of cases) assert.ok(denseBlockedApplies(inDim, units));
+    await checkDense(gpu.device, pipelines.dense_blocked, "dense_blocked", cases);
   },
 );
 
@@ -124,29 +117,9 @@ gpuTest(
   "dense_walk.wgsl matches the reference: frames past one walk, a partial last walk, fewer than 32 inputs (rel. L2 < 1e-5)",
   async ({ gpu, pipelines }) => {
     // 300 frames: two whole walks of 128 and a partial one; 1 frame: a walk of one.
-    for (
-      const [batch, inDim, units] of [[300, 32, 1568], [1, 32, 48], [130, 20, 32], [7, 4, 16]]
-    ) {
-      assert.ok(denseWalkApplies(inDim, units));
-      for (const act of ["linear", "relu", "sigmoid", "tanh"] as const) {
-        const x = randomArray(batch * inDim, batch + inDim + 1);
-        const w = randomArray(inDim * units, units + 1, -0.5, 0.5);
-        const b = randomArray(units, 8);
-        const want = denseForward(x, batch, w, b, inDim, units, act);
-        const got = new Float32Array(
-          await runKernel(
-            gpu.device,
-            pipelines.dense_walk,
-            packDenseParams(batch, inDim, units, activationCode(act)),
-            [x, w, b],
-            want.byteLength,
-            0,
-            denseWalkGroups(batch, units),
-          ),
-        );
-        assertClose(got, want, 1e-5, `dense_walk ${batch}×${inDim}→${units} ${act}`);
-      }
-    }
+    const cases = [[300, 32, 1568], [1, 32, 48], [130, 20, 32], [7, 4, 16]];
+    for (const [, inDim, units] of cases) assert.ok(denseWalkApplies(inDim, units));
+    await checkDense(gpu.device, pipelines.dense_walk, "dense_walk", cases, 1);
     assert.equal(DENSE_WALK_FRAMES, 128);
     assert.ok(!denseWalkApplies(36, 16) && !denseWalkApplies(32, 20) && !denseWalkApplies(30, 16));
   },
@@ -161,42 +134,26 @@ gpuTest(
       // The uniform names another activation: the constant must win.
       const other = (code + 1) % 4;
       const made = await createPipelines(gpu.device, [...LAYER_KERNELS], { ACTIVATION: code });
+      // 16 units, as dense_walk.wgsl takes units in sixteens.
       const x = randomArray(9 * 32, 31 + code);
-      const w = randomArray(32 * 20, 32, -0.5, 0.5);
-      const b = randomArray(20, 33);
-      const want = denseForward(x, 9, w, b, 32, 20, act);
-      for (const name of ["dense", "dense_blocked"] as const) {
+      const w = randomArray(32 * 16, 32, -0.5, 0.5);
+      const b = randomArray(16, 33);
+      const want = denseForward(x, 9, w, b, 32, 16, act);
+      for (const name of ["dense", "dense_blocked", "dense_walk"] as const) {
         const got = new Float32Array(
           await runKernel(
             gpu.device,
             made[name],
-            packDenseParams(9, 32, 20, other),
+            packDenseParams(9, 32, 16, other),
             [x, w, b],
             want.byteLength,
-            9 * 20,
-            name === "dense_blocked" ? denseBlockedGroups(9, 20) : groupsFor(9 * 20),
+            0,
+            denseGroups(name, 9, 16),
           ),
         );
         assertClose(got, want, 1e-5, `${name} ${act}`);
         checked++;
       }
-      // dense_walk.wgsl takes units in sixteens.
-      const w16 = randomArray(32 * 16, 34, -0.5, 0.5);
-      const b16 = randomArray(16, 35);
-      const want16 = denseForward(x, 9, w16, b16, 32, 16, act);
-      const got16 = new Float32Array(
-        await runKernel(
-          gpu.device,
-          made.dense_walk,
-          packDenseParams(9, 32, 16, other),
-          [x, w16, b16],
-          want16.byteLength,
-          9 * 16,
-          denseWalkGroups(9, 16),
-        ),
-      );
-      assertClose(got16, want16, 1e-5, `dense_walk ${act}`);
-      checked++;
       const d = convDims(5, 6, 4, 3, [3, 3], [2, 2], "same");
       const cx = randomArray(d.batch * d.inH * d.inW * d.inC, 41 + code);
       const cw = randomArray(d.kH * d.kW * d.outC * d.inC, 42, -0.5, 0.5);

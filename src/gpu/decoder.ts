@@ -22,9 +22,9 @@ import {
   convKernelsFor,
   createPipelines,
   denseBlockedApplies,
-  denseBlockedGroups,
+  denseGroups,
+  type DenseKernel,
   denseWalkApplies,
-  denseWalkGroups,
   encodeDispatch,
   groupsFor,
   type KernelName,
@@ -81,7 +81,7 @@ function resizeIsIdentity(shape: number[], imsize: number): boolean {
 export type KernelFamily = "fastest" | "blocked" | "straight";
 
 /** A kernel for one layer, forced by {@link GpuDecoderOptions.layerKernels}. */
-export type LayerKernel = ConvKernel | "dense" | "dense_blocked" | "dense_walk";
+export type LayerKernel = ConvKernel | DenseKernel;
 
 /** A layer's baked shader: not one of the shared pipelines, but one made for its weights. */
 const BAKED = "conv_transpose_baked";
@@ -469,11 +469,7 @@ export class GpuDecoder {
           bindGroup: bindBuffers(device, pipeline, [u, src, kernel, bias, dst]),
           uniform: u,
           params: (batch) => packDenseParams(batch, inDim, l.units, act),
-          groups: name === "dense"
-            ? (batch) => groupsFor(batch * perFrame)
-            : name === "dense_walk"
-            ? (batch) => denseWalkGroups(batch, l.units)
-            : (batch) => denseBlockedGroups(batch, l.units),
+          groups: (batch) => denseGroups(name as DenseKernel, batch, l.units),
         });
       } else {
         const dims = (batch: number) => convTransposeDims(p, batch);

@@ -151,19 +151,28 @@ export function denseBlockedApplies(inDim: number, units: number): boolean {
   return inDim % 4 === 0 && units % 4 === 0;
 }
 
-/** Workgroups of dense_blocked.wgsl: an invocation per 8 frames × 16 units. */
-export function denseBlockedGroups(batch: number, units: number): number {
-  return groupsFor(Math.ceil(units / 16) * Math.ceil(batch / 8));
-}
-
 /** Whether dense_walk.wgsl applies: inputs in fours, at most 32 of them, units in sixteens. */
 export function denseWalkApplies(inDim: number, units: number): boolean {
   return inDim % 4 === 0 && inDim <= 32 && units % 16 === 0;
 }
 
-/** Workgroups of dense_walk.wgsl: an invocation per 16 units × {@link DENSE_WALK_FRAMES} frames. */
-export function denseWalkGroups(batch: number, units: number): number {
-  return groupsFor((units / 16) * Math.ceil(batch / DENSE_WALK_FRAMES));
+/** The kernels that run a dense layer. */
+export type DenseKernel = "dense" | "dense_blocked" | "dense_walk";
+
+/**
+ * Workgroups of one dense dispatch: dense.wgsl takes an output value an invocation,
+ * dense_blocked.wgsl 8 frames × 16 units, dense_walk.wgsl 16 units × {@link DENSE_WALK_FRAMES}
+ * frames.
+ */
+export function denseGroups(kernel: DenseKernel, batch: number, units: number): number {
+  switch (kernel) {
+    case "dense":
+      return groupsFor(batch * units);
+    case "dense_blocked":
+      return groupsFor(Math.ceil(units / 16) * Math.ceil(batch / 8));
+    case "dense_walk":
+      return groupsFor((units / 16) * Math.ceil(batch / DENSE_WALK_FRAMES));
+  }
 }
 
 /** Vec4s in conv_transpose_rows.wgsl's uniform weight array (64 KiB, every adapter's least limit). */
