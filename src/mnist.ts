@@ -101,7 +101,12 @@ export async function loadMnist(
       );
     }
   };
-  const [images, labels] = await Promise.all([read(imagesUrl), read(labelsUrl)]);
+  // Both reads run at once, but a failure names the images file first whichever read fails first:
+  // the same message on every run (Promise.all would report the faster rejection).
+  const [imagesRead, labelsRead] = await Promise.allSettled([read(imagesUrl), read(labelsUrl)]);
+  if (imagesRead.status === "rejected") throw imagesRead.reason;
+  if (labelsRead.status === "rejected") throw labelsRead.reason;
+  const images = imagesRead.value, labels = labelsRead.value;
   try {
     return parseIdx(images, labels, `MNIST ${which} (${decodeURIComponent(base.pathname)})`);
   } catch (e) {
