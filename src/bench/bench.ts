@@ -132,6 +132,7 @@ export async function runBench(w: DecoderWeights, o: BenchOptions): Promise<Benc
   // A measurement whose warm-up shows it would pass this budget is skipped, and says so.
   // (Long enough for tfjs-webgpu's five runs at 16,384 frames on llvmpipe, 36–55 s each.)
   const budgetMs = o.quick ? 4000 : 330000;
+  const gpuRepeats = o.quick ? 1 : 3;
   const report: BenchReport = {
     adapter: { description: gpu.description, isFallbackAdapter: gpu.isFallbackAdapter },
     host: hostFacts(),
@@ -226,8 +227,11 @@ export async function runBench(w: DecoderWeights, o: BenchOptions): Promise<Benc
       const ms = median(times);
       let gpuFps: number | null = null;
       if (impl.gpuMs) {
+        // Each gpuMs() is already a median of 5 pass pairs; a full run takes the median of 3 of
+        // them, --quick one (on a slow host, wgsl-v1's three at 30 frames took 44 s of a 160-s
+        // quick run).
         const g: number[] = [];
-        for (let r = 0; r < 3; r++) {
+        for (let r = 0; r < gpuRepeats; r++) {
           const v = await impl.gpuMs(batch);
           if (v !== null) g.push(v);
         }
