@@ -214,7 +214,7 @@ export const FLAGS: Flag[] = [
     type: "boolean",
     help: "benchmark decode throughput (writes bench.json, bench.svg to -o)",
   },
-  { long: "quick", type: "boolean", help: "with --bench: a reduced set, under a minute" },
+  { long: "quick", type: "boolean", help: "with --bench: a reduced set, a minute or two" },
   { long: "debug", type: "boolean", help: "show stack traces" },
   { long: "help", short: "h", type: "boolean", help: "show this table" },
   { long: "version", type: "boolean", help: "show the version" },
