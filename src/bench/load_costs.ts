@@ -33,6 +33,13 @@ const PROBES: Probe[] = [
     ops: 4,
   },
   {
+    // The scalar FMA above with its weight read from the uniform buffer at a constant index, as
+    // a baked kernel would read weights kept in memory instead of written in as literals.
+    name: "scalar FMA, weight a uniform at a constant index",
+    op: (j) => `a${j % 8} = fma(a${(j + 1) % 8}, u[${j}], a${j % 8});`,
+    ops: 4,
+  },
+  {
     name: "vec4 load, uniform buffer, loop-varying index",
     op: (j) => `a${j % 8} += u[(k + ${j}u) & 1023u];`,
     ops: 1,
